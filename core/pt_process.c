@@ -258,13 +258,17 @@ pt_workers_alive(void)
 }
 
 
-/* True when a flag is already set, so the master must act before waiting
- * (e.g. a signal that arrived while main() was still starting up). */
+/* True when a flag asks for an action not taken yet, so the master must
+ * act before waiting (a signal that arrived while main() was starting up,
+ * or pt_reap set by pt_signal_workers()).  pt_terminate and pt_quit stay
+ * set once handled, so they count only until their action has run. */
 static pt_uint_t
 pt_master_pending(void)
 {
-    return pt_reap || pt_terminate || pt_quit || pt_reconfigure || pt_reopen
-           || pt_change_binary || pt_noaccept || (pt_terminating && pt_sigalrm);
+    return pt_reap || pt_reconfigure || pt_reopen || pt_change_binary || pt_noaccept
+           || (pt_terminate && !pt_terminating)
+           || (pt_quit && !pt_quitting && !pt_terminating)
+           || (pt_terminating && pt_sigalrm);
 }
 
 
@@ -319,6 +323,8 @@ pt_master_handle(pt_cycle_t *cycle)
     }
 
     if (pt_terminate || pt_quit) {
+        /* Shutting down: a reload, reopen or upgrade makes no sense now. */
+        pt_reconfigure = pt_reopen = pt_change_binary = pt_noaccept = 0;
         pt_master_shutdown(cycle);
         return cycle;
     }
@@ -724,25 +730,14 @@ pt_release_old_cycles(void)
 }
 
 
-/* The master's exit, once the last worker is reaped.  During an upgrade the
- * pid file belongs to the new master, so only our .oldbin goes. */
+/* The master's exit, once the last worker is reaped. */
 static void
 pt_master_process_exit(pt_cycle_t *cycle)
 {
-    pt_uint_t        i;
-    u_char           oldpid[PATH_MAX];
-    pt_core_conf_t  *ccf;
+    pt_uint_t  i;
 
-    ccf = pt_core_conf(cycle);
-
-    if (pt_new_binary > 0) {
-        if (pt_cstr(oldpid, sizeof(oldpid), &ccf->oldpid) && unlink((char *) oldpid) == -1) {
-            pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
-                         "unlink(\"%s\") failed", oldpid);
-        }
-    } else {
-        pt_delete_pidfile(cycle);
-    }
+    /* With a new binary running this removes .oldbin, not its pid file. */
+    pt_delete_pidfile(cycle);
 
     pt_log_error(PT_LOG_NOTICE, cycle->log, 0, "exit");
 

@@ -27,10 +27,11 @@ sub line_of {
 # Line number the parser is on at end of file (one past the last newline).
 sub eof_line { my ($text) = @_; return ($text =~ tr/\n//) + 1 }
 
-# Runs "-t" (or other flags) on a config: (status, stdout, stderr).
+# Runs "-t" (plus other flags, or -T instead) on a config:
+# (status, stdout, stderr).
 sub conf_test {
     my ($conf, @flags) = @_;
-    @flags = ('-t') unless @flags;
+    push @flags, '-t' unless grep { $_ eq '-t' || $_ eq '-T' } @flags;
     return $t->run_cmd3(@flags, '-p', "$dir/", '-c', $t->path($conf),
         '-e', "$dir/cmd.log");
 }
@@ -40,7 +41,7 @@ my $n_bad = 0;
 # Checks that -t fails with exactly this error line and status 1 (2 tests).
 sub fails_with {
     my ($conf, $msg, $desc, @flags) = @_;
-    my ($st, $out, $err) = conf_test($conf, @flags, '-t');
+    my ($st, $out, $err) = conf_test($conf, @flags);
     my $file = $t->path($conf);
     ok($err =~ /^\Q$msg\E$/m, "$desc: message")
         or diag("expected: $msg\ngot stderr:\n$err");

@@ -188,6 +188,12 @@ pt_epoll_add_event(pt_event_t *ev, pt_int_t event, pt_uint_t flags)
         op = EPOLL_CTL_ADD;
     }
 
+    if (ev->accept) {
+        /* a listener has no half-close, and EPOLLEXCLUSIVE refuses
+         * EPOLLRDHUP */
+        events = EPOLLIN;
+    }
+
     ee.events = events | (uint32_t) flags;
     ee.data.ptr = pt_epoll_tag(c, c->read);
 

@@ -443,9 +443,14 @@ pt_event_core_init_process(pt_cycle_t *cycle)
 }
 
 
+/* The listeners leave epoll while the epoll descriptor still exists. */
 static void
 pt_event_core_exit_process(pt_cycle_t *cycle)
 {
+    if (cycle->connections) {
+        pt_close_worker_listeners(cycle);
+    }
+
     if (pt_event_actions.done) {
         pt_event_actions.done(cycle);
     }

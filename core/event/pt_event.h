@@ -104,6 +104,9 @@ extern pt_module_t         pt_events_module;
 extern pt_module_t         pt_event_core_module;
 extern pt_queue_t          pt_posted_accept_events;
 extern pt_queue_t          pt_posted_events;
+/* Events to run again on the next iteration, after a fresh epoll pass
+ * (a writer stopped by the per-call send bound). */
+extern pt_queue_t          pt_posted_next_events;
 extern pt_uint_t           pt_accept_disabled;
 
 #define pt_event_get_conf(conf_ctx, module)                                  \
@@ -187,5 +190,7 @@ pt_delete_posted_event(pt_event_t *ev)
 }
 
 void pt_event_process_posted(pt_cycle_t *cycle, pt_queue_t *posted);
+/* Moves pt_posted_next_events (marked ready) onto pt_posted_events. */
+void pt_event_move_posted_next(pt_cycle_t *cycle);
 
 #endif /* PT_EVENT_H */

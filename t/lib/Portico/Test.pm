@@ -86,9 +86,41 @@ sub new {
 
     Test::More::diag("testdir: $dir") if $ENV{TEST_PORTICO_LEAVE};
 
+    # the default prefix-relative log directory, as in an installed prefix
+    mkdir "$dir/logs", 0755;
+
+    _become_subreaper();
+
     push @INSTANCES, $self;
     $CURRENT = $self;
     return $self;
+}
+
+# Orphans of our processes (a new master after USR2 whose old master has
+# exited, workers of a killed master) are re-parented to the test process,
+# so they can be reaped and never linger as zombies under an init that does
+# not reap.  Linux only; silently skipped elsewhere.
+my $SUBREAPER;
+sub _become_subreaper {
+    return if $SUBREAPER++;
+    eval {
+        local $SIG{__WARN__} = sub {};
+        require 'syscall.ph';
+        # PR_SET_CHILD_SUBREAPER = 36
+        syscall(&SYS_prctl, 36, 1, 0, 0, 0);
+    };
+}
+
+# Exit statuses of reaped children, by pid (process-wide: waitpid(-1)
+# reaps for every object).
+my %REAPED;
+
+# Reaps every exited child without blocking (orphans adopted as subreaper
+# included), remembering their status.
+sub _reap {
+    while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+        $REAPED{$pid} = $?;
+    }
 }
 
 sub testdir { $_[0]{_testdir} }
@@ -299,7 +331,6 @@ sub run {
     my $pid = $self->_spawn([$self->{_binary}, @args],
         "$dir/stderr.log", append => 1);
     $self->{_child} = $pid;
-    $self->{_child_status} = undef;
     $self->_remember($pid);
 
     my $deadline = time + $timeout;
@@ -319,6 +350,8 @@ sub run {
             sleep 0.02;
         }
     }
+
+    $self->_remember($self->_read_pid($pid_path) // $pid) if defined $pid_path;
 
     # listening ports
     for my $p (@ports) {
@@ -424,6 +457,7 @@ sub _spawn {
         print STDERR $@;
         POSIX::_exit(127);
     }
+    delete $REAPED{$pid};
     return $pid;
 }
 
@@ -515,8 +549,28 @@ sub wait_for_port {
 sub master_pid {
     my ($self) = @_;
     my $p = $self->_read_pid($self->{_pid_path});
-    return $p if $p && $self->_alive($p);
+    return $p if $p && $self->_alive($p) && $self->_ours($p);
     return $self->{_child};
+}
+
+# True if a pid is a process of this test's server: our child, a process
+# seen before with the same start time, or one whose command line names
+# the test dir or whose executable is the binary.  Guards against stale
+# pid files naming a recycled pid.
+sub _ours {
+    my ($self, $pid) = @_;
+    return 1 if $self->{_child} && $pid == $self->{_child};
+    return 1 if $self->_same_process($pid);
+    my $ok = index(_cmdline($pid), $self->{_testdir}) >= 0;
+    unless ($ok) {
+        my $exe = readlink "/proc/$pid/exe";
+        if (defined $exe) {
+            $exe =~ s/ \(deleted\)$//;
+            $ok = $exe eq (abs_path($self->{_binary}) // '');
+        }
+    }
+    $self->_remember($pid) if $ok;
+    return $ok;
 }
 
 # The process run() started (the first master; differs from master_pid
@@ -619,13 +673,8 @@ sub alive { my ($self, $pid) = @_; return $self->_alive($pid) }
 sub _alive {
     my ($self, $pid) = @_;
     return 0 unless $pid;
-    return 0 if exists $self->{_reaped}{$pid};
-    my $r = waitpid($pid, WNOHANG);
-    if ($r == $pid) {
-        $self->{_reaped}{$pid} = $?;
-        $self->{_child_status} = $? if $self->{_child} && $pid == $self->{_child};
-        return 0;
-    }
+    _reap();
+    return 0 if exists $REAPED{$pid};
     my $st = _stat($pid) or return 0;
     return $st->{state} ne 'Z';
 }
@@ -647,7 +696,7 @@ sub exit_code { my ($self, $pid) = @_; return $self->_exit_code($pid // $self->{
 
 sub _exit_code {
     my ($self, $pid) = @_;
-    my $s = $self->{_reaped}{$pid};
+    my $s = $REAPED{$pid};
     return undef unless defined $s;
     return $s & 127 ? 128 + ($s & 127) : $s >> 8;
 }
@@ -663,6 +712,7 @@ sub _status_str {
 sub _remember {
     my ($self, $pid) = @_;
     my $st = _stat($pid) or return;
+    delete $REAPED{$pid} if $st->{state} ne 'Z';    # a recycled pid
     $self->{_seen}{$pid} = $st->{start};
 }
 
@@ -673,14 +723,17 @@ sub _same_process {
     return defined $self->{_seen}{$pid} && $self->{_seen}{$pid} eq $st->{start};
 }
 
-# Sends a signal (name or number) to the master, or to the given pid.
+# Sends a signal (name or number) to the master, or to the given pid;
+# false (with a diagnostic) if that fails.
 sub signal {
     my ($self, $sig, $pid) = @_;
     $sig =~ s/^SIG//;
     $pid //= $self->master_pid;
-    die "no process to signal\n" unless $pid;
-    kill($sig, $pid) or die "kill $sig $pid: $!\n";
-    return $self;
+    unless ($pid && kill($sig, $pid)) {
+        Test::More::diag("cannot send SIG$sig to " . ($pid // 'no process') . ": $!");
+        return 0;
+    }
+    return 1;
 }
 
 # HUP, then waits until the worker set has been replaced: every old worker
@@ -692,7 +745,7 @@ sub reload {
     my @old = $self->worker_pids($m);
     my $n = $o{workers} // scalar @old;
     my %old = map { $_ => 1 } @old;
-    $self->signal('HUP', $m);
+    $self->signal('HUP', $m) or return ();
     my $deadline = time + ($o{timeout} // 10);
     while (time < $deadline) {
         my @w = $self->worker_pids($m);
@@ -711,7 +764,7 @@ sub reload {
 sub stop {
     my ($self, %o) = @_;
     return 1 unless $$ == $MAIN_PID;
-    my @m = grep { $_ && $self->_alive($_) }
+    my @m = grep { $_ && $self->_alive($_) && $self->_ours($_) }
         $self->{_child}, $self->_read_pid($self->{_pid_path}), $self->oldbin_pid;
     my %m = map { $_ => 1 } @m;
     @m = keys %m;
@@ -770,6 +823,7 @@ sub run_daemon {
         print STDERR "daemon: $@" unless $ok;
         POSIX::_exit($ok ? 0 : 1);
     }
+    delete $REAPED{$pid};
     push @{$self->{_daemons}}, $pid;
     return $pid;
 }
@@ -1155,3 +1209,58 @@ sub http_body {
 }
 
 1;
+
+__END__
+
+=head1 NAME
+
+Portico::Test - harness for portico's Perl tests (t/*.t)
+
+=head1 API
+
+Object methods (C<< my $t = Portico::Test->new >>; one per test file):
+
+  testdir, binary, path(NAME), read_file(NAME)
+  has(FLAGS...)            skip_all unless pt_FLAG_module is in `portico -V`
+  has_module(FLAG)         true/false, no skipping; modules() lists them all
+  has_daemon(PROGS...)     skip_all unless each program is in PATH
+  plan(N)                  plans N + 1 (the last test is "no alerts in error.log")
+  done_testing             stop, error log check, Test::More::done_testing
+  write_file(NAME, TEXT)   expands %%PORT_NNNN%% and %%TESTDIR%%; creates dirs
+  write_file_expand        the same; write_file_raw writes bytes as they are
+  expand(TEXT), port(N)    placeholder expansion / the real port for NNNN
+  run(%o)                  start: -p TESTDIR/ -c TESTDIR/portico.conf
+                           -e TESTDIR/error.log -g "daemon off; pid TESTDIR/portico.pid;"
+                           options: conf, globals, error_log, ports, workers, timeout
+  run_fail(%o)             start expected to fail: (exit status, output);
+                           status undef if it kept running (then killed)
+  run_cmd(ARGS)            (status, stdout+stderr); run_cmd3: (status, stdout, stderr)
+  master_pid, child_pid, oldbin_pid, pid_path
+  worker_pids([MASTER]), children(PID), alive(PID), wait_exit(PID, T), exit_code([PID])
+  wait_workers(N, T, [MASTER])   list: the workers; scalar: success
+  wait_for_port(PORT, T)
+  signal(SIG, [PID])       to the master by default
+  reload(%o)               HUP, wait for a complete new worker set; returns it
+  stop(%o)                 QUIT, then TERM, then KILL (bounded); true if graceful
+  expect_errors(RE...)     error log lines the test causes on purpose
+  unexpected_errors, check_errors
+  run_daemon(CODE, ARGS)   fork a Perl function as a helper; killed at the end
+  stop_daemons
+  wrk_start(%o), wrk_finish(H)   background wrk and its summary text
+
+Exported functions:
+
+  http(RAW, %o)            send, read until close/timeout; options: port,
+                           timeout, split, sleep, start, socket
+  http_get(PATH, %o)       HTTP/1.0 GET; options: port, host, headers, timeout
+  http_keepalive(\@REQS, %o)   several requests on one connection
+  http_connect, http_send, http_read_response, http_read_all, http_wait_close
+  parse_response, http_status, http_header, http_headers, http_body
+  wrk_parse(TEXT)          { requests, connect, read, write, timeout, non2xx3xx, errors }
+
+Portico::Test::Daemon exports http_daemon (a forking HTTP/1.1 backend for
+run_daemon) and read_request.
+
+Environment: TEST_PORTICO_BINARY, TEST_PORTICO_LEAVE, TEST_PORTICO_CATLOG.
+
+=cut

@@ -1,0 +1,90 @@
+/*
+ * pt_http.h: the umbrella header of the HTTP engine.
+ *
+ * Every HTTP source (core/http and the HTTP modules) includes this one
+ * header.  It pulls in portico.h and then the HTTP headers in dependency
+ * order:
+ *
+ *   pt_http_config.h       module descriptor, conf levels, conf macros
+ *   pt_http_request.h      connection, request, headers, status codes
+ *   pt_http_variables.h    $variables
+ *   pt_http_script.h       complex values, the script engine
+ *   pt_http_core_module.h  core conf, listen, locations, phases
+ *   pt_http_parse.h        request line, header, uri and chunked parsers
+ *   pt_http_filters.h      the header and body filter chains
+ *
+ * and declares the request lifecycle API shared between the files.
+ */
+
+#ifndef PT_HTTP_H
+#define PT_HTTP_H
+
+#include "portico.h"
+
+typedef struct pt_http_request_s  pt_http_request_t;
+
+#include "pt_http_config.h"
+#include "pt_http_request.h"
+#include "pt_http_variables.h"
+#include "pt_http_script.h"
+#include "pt_http_core_module.h"
+#include "pt_http_parse.h"
+#include "pt_http_filters.h"
+
+/* ---- pt_http.c: the http {} block ---- */
+
+/* Records a "listen" of cscf (duplicates and option conflicts are config
+ * errors). */
+pt_int_t pt_http_add_listen(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
+    pt_http_listen_opt_t *lsopt);
+/* Queues a location under its parent while parsing. */
+pt_int_t pt_http_add_location(pt_conf_t *cf, pt_queue_t **locations,
+    pt_http_core_loc_conf_t *clcf);
+/* The server of addr_conf named host (lower case, no port); NULL when no
+ * name matches. */
+pt_http_core_srv_conf_t *pt_http_find_virtual_server(
+    pt_http_addr_conf_t *addr_conf, pt_str_t *host);
+
+/* ---- pt_http_request.c: the connection and request lifecycle ---- */
+
+/* ls->handler: a new connection was accepted. */
+void pt_http_init_connection(pt_connection_t *c);
+void pt_http_close_connection(pt_connection_t *c);
+
+/* The single exit of a request handler: rc is PT_OK / PT_DONE / PT_AGAIN /
+ * PT_DECLINED / PT_ERROR or an HTTP status, which then gets its special
+ * response.  Decides between writing on, keepalive, lingering close and
+ * close. */
+void pt_http_finalize_request(pt_http_request_t *r, pt_int_t rc);
+/* Closes the request and its connection right away (errors, shutdown). */
+void pt_http_terminate_request(pt_http_request_t *r, pt_int_t rc);
+/* Logs the request (LOG phase) and releases it. */
+void pt_http_free_request(pt_http_request_t *r, pt_int_t rc);
+
+void pt_http_request_empty_handler(pt_http_request_t *r);
+void pt_http_block_reading(pt_http_request_t *r);
+pt_http_cleanup_t *pt_http_cleanup_add(pt_http_request_t *r, size_t size);
+/* c->log->handler: ", client: ..., server: ..., request: ..." */
+u_char *pt_http_log_error(pt_log_t *log, u_char *buf, size_t len);
+
+/* ---- pt_http_request_body.c ---- */
+
+/* Reads and drops a request body the handler does not want, so the next
+ * request on the connection starts at the right byte.  PT_OK (possibly
+ * still discarding in the background) or an HTTP error status. */
+pt_int_t pt_http_discard_request_body(pt_http_request_t *r);
+void pt_http_discarded_request_body_handler(pt_http_request_t *r);
+
+/* ---- pt_http_special_response.c ---- */
+
+/* Sends the built-in page for an error or redirect status. */
+pt_int_t pt_http_special_response_handler(pt_http_request_t *r,
+    pt_int_t error);
+/* "200 OK" for 200; NULL for a status without a text. */
+pt_str_t *pt_http_status_line(pt_uint_t status);
+
+/* ---- modules that are always built ---- */
+
+extern pt_module_t  pt_http_log_module;
+
+#endif /* PT_HTTP_H */

@@ -1,0 +1,1461 @@
+/*
+ * pt_http_core_module.c: the http core module.
+ *
+ * Its directives (server, listen, server_name, location and the connection
+ * and request settings), its confs at the three levels, the phase checkers
+ * and the location lookup, and the helpers every content handler uses to
+ * answer: pt_http_send_header, pt_http_output_filter, pt_http_send_response.
+ */
+
+#include "pt_http.h"
+
+static pt_int_t pt_http_core_preconfiguration(pt_conf_t *cf);
+static void *pt_http_core_create_main_conf(pt_conf_t *cf);
+static char *pt_http_core_init_main_conf(pt_conf_t *cf, void *conf);
+static void *pt_http_core_create_srv_conf(pt_conf_t *cf);
+static char *pt_http_core_merge_srv_conf(pt_conf_t *cf, void *parent, void *child);
+static void *pt_http_core_create_loc_conf(pt_conf_t *cf);
+static char *pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child);
+
+static char *pt_http_core_server(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
+static char *pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
+static char *pt_http_core_listen(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static char *pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static char *pt_http_core_keepalive(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+
+static pt_int_t pt_http_core_find_location(pt_http_request_t *r);
+
+static pt_conf_enum_t  pt_http_core_lingering_close[] = {
+    { pt_string("off"), PT_HTTP_LINGERING_OFF },
+    { pt_string("on"), PT_HTTP_LINGERING_ON },
+    { pt_string("always"), PT_HTTP_LINGERING_ALWAYS },
+    { pt_null_string, 0 }
+};
+
+#define PT_HTTP_CORE_ALL  (PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_HTTP_LOC_CONF)
+
+static pt_command_t  pt_http_core_commands[] = {
+
+    { pt_string("server"),
+      PT_HTTP_MAIN_CONF|PT_CONF_BLOCK|PT_CONF_NOARGS,
+      pt_http_core_server, 0, 0, NULL },
+
+    { pt_string("listen"),
+      PT_HTTP_SRV_CONF|PT_CONF_1MORE,
+      pt_http_core_listen, PT_HTTP_SRV_CONF_OFFSET, 0, NULL },
+
+    { pt_string("server_name"),
+      PT_HTTP_SRV_CONF|PT_CONF_1MORE,
+      pt_http_core_server_name, PT_HTTP_SRV_CONF_OFFSET, 0, NULL },
+
+    { pt_string("location"),
+      PT_HTTP_SRV_CONF|PT_HTTP_LOC_CONF|PT_CONF_BLOCK|PT_CONF_TAKE12,
+      pt_http_core_location, PT_HTTP_SRV_CONF_OFFSET, 0, NULL },
+
+    { pt_string("connection_pool_size"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, connection_pool_size), NULL },
+
+    { pt_string("request_pool_size"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, request_pool_size), NULL },
+
+    { pt_string("client_header_timeout"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, client_header_timeout), NULL },
+
+    { pt_string("client_header_buffer_size"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, client_header_buffer_size), NULL },
+
+    { pt_string("large_client_header_buffers"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_TAKE2,
+      pt_conf_set_bufs_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, large_client_header_buffers), NULL },
+
+    { pt_string("ignore_invalid_headers"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, ignore_invalid_headers), NULL },
+
+    { pt_string("merge_slashes"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, merge_slashes), NULL },
+
+    { pt_string("underscores_in_headers"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_core_srv_conf_t, underscores_in_headers), NULL },
+
+    { pt_string("default_type"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_str_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, default_type), NULL },
+
+    { pt_string("client_max_body_size"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_off_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, client_max_body_size), NULL },
+
+    { pt_string("client_body_timeout"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, client_body_timeout), NULL },
+
+    { pt_string("postpone_output"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, postpone_output), NULL },
+
+    { pt_string("keepalive_timeout"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE12,
+      pt_http_core_keepalive, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("keepalive_requests"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, keepalive_requests), NULL },
+
+    { pt_string("keepalive_time"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, keepalive_time), NULL },
+
+    { pt_string("send_timeout"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, send_timeout), NULL },
+
+    { pt_string("lingering_close"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_enum_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, lingering_close),
+      &pt_http_core_lingering_close },
+
+    { pt_string("lingering_time"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, lingering_time), NULL },
+
+    { pt_string("lingering_timeout"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, lingering_timeout), NULL },
+
+    { pt_string("server_tokens"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, server_tokens), NULL },
+
+    { pt_string("tcp_nodelay"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, tcp_nodelay), NULL },
+
+    { pt_string("absolute_redirect"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, absolute_redirect), NULL },
+
+    { pt_string("server_name_in_redirect"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, server_name_in_redirect), NULL },
+
+    { pt_string("port_in_redirect"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, port_in_redirect), NULL },
+
+    { pt_string("log_not_found"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, log_not_found), NULL },
+
+      pt_null_command
+};
+
+static pt_http_module_t  pt_http_core_module_ctx = {
+    pt_http_core_preconfiguration,         /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+    pt_http_core_create_main_conf,         /* create main configuration */
+    pt_http_core_init_main_conf,           /* init main configuration */
+    pt_http_core_create_srv_conf,          /* create server configuration */
+    pt_http_core_merge_srv_conf,           /* merge server configuration */
+    pt_http_core_create_loc_conf,          /* create location configuration */
+    pt_http_core_merge_loc_conf            /* merge location configuration */
+};
+
+pt_module_t  pt_http_core_module = {
+    PT_MODULE_V1,
+    &pt_http_core_module_ctx,
+    pt_http_core_commands,
+    PT_HTTP_MODULE,
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* exit process */
+    NULL                                   /* exit master */
+};
+
+pt_str_t  pt_http_core_get_method = pt_string("GET ");
+
+/* ---- the phase walk ---- */
+
+void
+pt_http_handler(pt_http_request_t *r)
+{
+    pt_http_core_main_conf_t  *cmcf;
+
+    if (!r->internal) {
+        switch (r->headers_in.connection_type) {
+        case 0:
+            r->keepalive = (r->http_version > PT_HTTP_VERSION_10);
+            break;
+        case PT_HTTP_CONNECTION_CLOSE:
+            r->keepalive = 0;
+            break;
+        case PT_HTTP_CONNECTION_KEEP_ALIVE:
+            r->keepalive = 1;
+            break;
+        }
+
+        /* A body the handler may leave unread makes a clean close need a
+         * lingering read. */
+        r->lingering_close = (r->headers_in.content_length_n > 0
+                              || r->headers_in.chunked);
+        r->phase_handler = 0;
+
+    } else {
+        cmcf = pt_http_get_module_main_conf(r, pt_http_core_module);
+        r->phase_handler = cmcf->phase_engine.server_rewrite_index;
+    }
+
+    r->valid_location = 1;
+    r->write_event_handler = pt_http_core_run_phases;
+
+    pt_http_core_run_phases(r);
+}
+
+void
+pt_http_core_run_phases(pt_http_request_t *r)
+{
+    pt_int_t                   rc;
+    pt_http_phase_handler_t   *ph;
+    pt_http_core_main_conf_t  *cmcf;
+
+    cmcf = pt_http_get_module_main_conf(r, pt_http_core_module);
+    ph = cmcf->phase_engine.handlers;
+
+    while (ph[r->phase_handler].checker) {
+        rc = ph[r->phase_handler].checker(r, &ph[r->phase_handler]);
+        if (rc == PT_OK) {
+            return;
+        }
+    }
+}
+
+/* POST_READ, PREACCESS, PRECONTENT: OK ends the phase, DECLINED tries the
+ * next handler, AGAIN/DONE park the request, anything else finalizes. */
+pt_int_t
+pt_http_core_generic_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t  rc;
+
+    rc = ph->handler(r);
+
+    if (rc == PT_OK) {
+        r->phase_handler = ph->next;
+        return PT_AGAIN;
+    }
+
+    if (rc == PT_DECLINED) {
+        r->phase_handler++;
+        return PT_AGAIN;
+    }
+
+    if (rc == PT_AGAIN || rc == PT_DONE) {
+        return PT_OK;
+    }
+
+    pt_http_finalize_request(r, rc);
+
+    return PT_OK;
+}
+
+/* SERVER_REWRITE, REWRITE: DECLINED goes on; anything else is the answer. */
+pt_int_t
+pt_http_core_rewrite_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t  rc;
+
+    rc = ph->handler(r);
+
+    if (rc == PT_DECLINED) {
+        r->phase_handler++;
+        return PT_AGAIN;
+    }
+
+    if (rc == PT_DONE) {
+        return PT_OK;
+    }
+
+    pt_http_finalize_request(r, rc);
+
+    return PT_OK;
+}
+
+pt_int_t
+pt_http_core_find_config_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t                  rc;
+    pt_http_core_loc_conf_t  *clcf;
+
+    r->content_handler = NULL;
+    r->uri_changed = 0;
+
+    rc = pt_http_core_find_location(r);
+
+    if (rc == PT_ERROR) {
+        pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
+        return PT_OK;
+    }
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    pt_http_update_location_config(r);
+
+    if (clcf->client_max_body_size
+        && r->headers_in.content_length_n > clcf->client_max_body_size)
+    {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "client intended to send too large body: %" PRId64 " bytes",
+                     (int64_t) r->headers_in.content_length_n);
+
+        r->expect_tested = 1;
+        (void) pt_http_discard_request_body(r);
+        pt_http_finalize_request(r, PT_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        return PT_OK;
+    }
+
+    r->phase_handler++;
+
+    return PT_AGAIN;
+}
+
+pt_int_t
+pt_http_core_post_rewrite_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    if (!r->uri_changed) {
+        r->phase_handler++;
+        return PT_AGAIN;
+    }
+
+    /* The uri was rewritten: choose the location again, a bounded number of
+     * times. */
+    r->uri_changes--;
+
+    if (r->uri_changes == 0) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "rewrite or internal redirection cycle while processing \""
+                     PT_STR_FMT "\"", PT_STR_ARG(r->uri));
+        pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
+        return PT_OK;
+    }
+
+    r->phase_handler = ph->next;
+
+    return PT_AGAIN;
+}
+
+/* ACCESS ("satisfy all"): every handler must allow or decline. */
+pt_int_t
+pt_http_core_access_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t  rc;
+
+    if (r != r->main) {
+        r->phase_handler = ph->next;
+        return PT_AGAIN;
+    }
+
+    rc = ph->handler(r);
+
+    if (rc == PT_DECLINED || rc == PT_OK) {
+        r->phase_handler++;
+        return PT_AGAIN;
+    }
+
+    if (rc == PT_AGAIN || rc == PT_DONE) {
+        return PT_OK;
+    }
+
+    pt_http_finalize_request(r, rc);
+
+    return PT_OK;
+}
+
+pt_int_t
+pt_http_core_post_access_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t  access_code;
+
+    access_code = r->access_code;
+
+    if (access_code) {
+        r->access_code = 0;
+
+        if (access_code == PT_HTTP_FORBIDDEN) {
+            pt_log_error(PT_LOG_ERR, r->connection->log, 0, "access forbidden by rule");
+        }
+
+        pt_http_finalize_request(r, access_code);
+        return PT_OK;
+    }
+
+    r->phase_handler++;
+
+    return PT_AGAIN;
+}
+
+/* CONTENT: the location's handler if it has one, else the content handlers
+ * in order until one accepts; the last entry has no handler and answers
+ * for a request nobody took. */
+pt_int_t
+pt_http_core_content_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
+{
+    pt_int_t  rc;
+
+    if (r->content_handler) {
+        r->write_event_handler = pt_http_request_empty_handler;
+        pt_http_finalize_request(r, r->content_handler(r));
+        return PT_OK;
+    }
+
+    if (ph->handler) {
+        rc = ph->handler(r);
+
+        if (rc != PT_DECLINED) {
+            pt_http_finalize_request(r, rc);
+            return PT_OK;
+        }
+
+        r->phase_handler++;
+        return PT_AGAIN;
+    }
+
+    /* No handler took the request; answer as nginx's static module does for
+     * a file that is not there. */
+
+    if (!(r->method & (PT_HTTP_GET|PT_HTTP_HEAD|PT_HTTP_POST))) {
+        pt_http_finalize_request(r, PT_HTTP_NOT_ALLOWED);
+        return PT_OK;
+    }
+
+    pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                 "no handler for \"" PT_STR_FMT "\"", PT_STR_ARG(r->uri));
+
+    pt_http_finalize_request(r, PT_HTTP_NOT_FOUND);
+
+    return PT_OK;
+}
+
+void
+pt_http_update_location_config(pt_http_request_t *r)
+{
+    pt_connection_t          *c;
+    pt_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    if (r->keepalive) {
+        if (clcf->keepalive_timeout == 0) {
+            r->keepalive = 0;
+
+        } else if (c->requests >= clcf->keepalive_requests) {
+            r->keepalive = 0;
+
+        } else if (pt_current_msec - c->start_time > clcf->keepalive_time) {
+            r->keepalive = 0;
+        }
+    }
+
+    if (clcf->handler) {
+        r->content_handler = clcf->handler;
+    }
+}
+
+/* Exact match wins at once; otherwise the longest prefix.  PT_OK: exact;
+ * PT_AGAIN: a prefix matched (r->loc_conf set, nested locations next);
+ * PT_DECLINED: nothing matched at this level. */
+static pt_int_t
+pt_http_core_find_static_location(pt_http_request_t *r,
+    pt_http_core_loc_conf_t *pclcf)
+{
+    pt_uint_t                  i;
+    pt_http_core_loc_conf_t   *clcf, *best;
+
+    best = NULL;
+
+    for (i = 0; i < pclcf->nstatic_locations; i++) {
+        clcf = pclcf->static_locations[i];
+
+        if (clcf->name.len > r->uri.len
+            || pt_memcmp(r->uri.data, clcf->name.data, clcf->name.len) != 0)
+        {
+            continue;
+        }
+
+        if (clcf->exact_match) {
+            if (clcf->name.len == r->uri.len) {
+                r->loc_conf = clcf->loc_conf;
+                return PT_OK;
+            }
+            continue;
+        }
+
+        if (best == NULL || clcf->name.len > best->name.len) {
+            best = clcf;
+        }
+    }
+
+    if (best == NULL) {
+        return PT_DECLINED;
+    }
+
+    r->loc_conf = best->loc_conf;
+
+    return PT_AGAIN;
+}
+
+/* Chooses r->loc_conf for r->uri.  Nested locations of the chosen prefix
+ * location are searched next; regex locations ("~", "~*") slot in after the
+ * static lookup of each level, skipped when the prefix had "^~". */
+static pt_int_t
+pt_http_core_find_location(pt_http_request_t *r)
+{
+    pt_int_t                  rc;
+    pt_uint_t                 noregex;
+    pt_http_core_loc_conf_t  *pclcf, *clcf;
+
+    noregex = 0;
+    pclcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    rc = pt_http_core_find_static_location(r, pclcf);
+
+    if (rc == PT_AGAIN) {
+        clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+        noregex = clcf->noregex;
+
+        rc = pt_http_core_find_location(r);
+    }
+
+    if (rc == PT_OK || rc == PT_DONE) {
+        return rc;
+    }
+
+    if (noregex) {
+        return PT_OK;
+    }
+
+    /* Regex locations of pclcf come here (next issue). */
+
+    return rc;
+}
+
+/* ---- responses ---- */
+
+pt_int_t
+pt_http_send_header(pt_http_request_t *r)
+{
+    if (r->header_sent) {
+        pt_log_error(PT_LOG_ALERT, r->connection->log, 0, "header already sent");
+        return PT_ERROR;
+    }
+
+    if (r->err_status) {
+        r->headers_out.status = r->err_status;
+        r->headers_out.status_line.len = 0;
+    }
+
+    return pt_http_top_header_filter(r);
+}
+
+pt_int_t
+pt_http_output_filter(pt_http_request_t *r, pt_chain_t *in)
+{
+    pt_int_t  rc;
+
+    rc = pt_http_top_body_filter(r, in);
+
+    if (rc == PT_ERROR) {
+        r->connection->error = 1;
+    }
+
+    return rc;
+}
+
+pt_int_t
+pt_http_set_content_type(pt_http_request_t *r)
+{
+    pt_http_core_loc_conf_t  *clcf;
+
+    if (r->headers_out.content_type.len) {
+        return PT_OK;
+    }
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    r->headers_out.content_type_len = clcf->default_type.len;
+    r->headers_out.content_type = clcf->default_type;
+
+    return PT_OK;
+}
+
+pt_http_header_t *
+pt_http_add_response_header(pt_http_request_t *r, const char *key,
+    size_t key_len, u_char *value, size_t value_len)
+{
+    pt_http_header_t  *h;
+
+    h = pt_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.len = key_len;
+    h->key.data = (u_char *) key;
+    h->value.len = value_len;
+    h->value.data = value;
+    h->lowcase_key = NULL;
+    h->next = NULL;
+
+    return h;
+}
+
+pt_int_t
+pt_http_send_response(pt_http_request_t *r, pt_uint_t status, pt_str_t *ct,
+    pt_http_complex_value_t *cv)
+{
+    pt_int_t           rc;
+    pt_str_t           val;
+    pt_buf_t          *b;
+    pt_chain_t         out;
+    pt_http_header_t  *h;
+
+    rc = pt_http_discard_request_body(r);
+    if (rc != PT_OK) {
+        return rc;
+    }
+
+    r->headers_out.status = status;
+
+    if (cv == NULL) {
+        val.len = 0;
+        val.data = NULL;
+
+    } else if (pt_http_complex_value(r, cv, &val) != PT_OK) {
+        return PT_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status >= PT_HTTP_MOVED_PERMANENTLY && status <= PT_HTTP_PERMANENT_REDIRECT
+        && status != PT_HTTP_NOT_MODIFIED)
+    {
+        /* The text is the target; the body is the built-in page. */
+        h = pt_http_add_response_header(r, "Location", sizeof("Location") - 1,
+                                        val.data, val.len);
+        if (h == NULL) {
+            return PT_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.location = h;
+        return status;
+    }
+
+    if (ct) {
+        r->headers_out.content_type_len = ct->len;
+        r->headers_out.content_type = *ct;
+
+    } else if (pt_http_set_content_type(r) != PT_OK) {
+        return PT_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.content_length_n = val.len;
+
+    b = pt_calloc_buf(r->pool);
+    if (b == NULL) {
+        return PT_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (val.len) {
+        b->pos = val.data;
+        b->last = val.data + val.len;
+        b->memory = 1;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = pt_http_send_header(r);
+
+    if (rc == PT_ERROR || rc > PT_OK || r->header_only) {
+        return rc;
+    }
+
+    return pt_http_output_filter(r, &out);
+}
+
+in_port_t
+pt_http_server_port(pt_http_request_t *r)
+{
+    pt_connection_t  *c;
+
+    c = r->connection;
+
+    if (pt_connection_local_sockaddr(c, NULL, 0) != PT_OK) {
+        return 0;
+    }
+
+    if (c->local_sockaddr->sa_family == AF_UNIX) {
+        return 0;
+    }
+
+    return pt_inet_get_port(c->local_sockaddr);
+}
+
+/* ---- configuration ---- */
+
+static pt_int_t
+pt_http_core_preconfiguration(pt_conf_t *cf)
+{
+    return pt_http_variables_add_core_vars(cf);
+}
+
+static void *
+pt_http_core_create_main_conf(pt_conf_t *cf)
+{
+    pt_http_core_main_conf_t  *cmcf;
+
+    cmcf = pt_pcalloc(cf->pool, sizeof(pt_http_core_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    if (pt_array_init(&cmcf->servers, cf->pool, 4, sizeof(pt_http_core_srv_conf_t *))
+        != PT_OK)
+    {
+        return NULL;
+    }
+
+    return cmcf;
+}
+
+static char *
+pt_http_core_init_main_conf(pt_conf_t *cf, void *conf)
+{
+    return PT_CONF_OK;
+}
+
+static void *
+pt_http_core_create_srv_conf(pt_conf_t *cf)
+{
+    pt_http_core_srv_conf_t  *cscf;
+
+    cscf = pt_pcalloc(cf->pool, sizeof(pt_http_core_srv_conf_t));
+    if (cscf == NULL) {
+        return NULL;
+    }
+
+    if (pt_array_init(&cscf->server_names, cf->temp_pool, 4,
+                      sizeof(pt_http_server_name_t)) != PT_OK)
+    {
+        return NULL;
+    }
+
+    cscf->connection_pool_size = PT_CONF_UNSET_SIZE;
+    cscf->request_pool_size = PT_CONF_UNSET_SIZE;
+    cscf->client_header_timeout = PT_CONF_UNSET_MSEC;
+    cscf->client_header_buffer_size = PT_CONF_UNSET_SIZE;
+    cscf->ignore_invalid_headers = PT_CONF_UNSET;
+    cscf->merge_slashes = PT_CONF_UNSET;
+    cscf->underscores_in_headers = PT_CONF_UNSET;
+
+    if (cf->conf_file) {
+        cscf->file_name = cf->conf_file->file.name.data;
+        cscf->line = cf->conf_file->line;
+    }
+
+    return cscf;
+}
+
+static char *
+pt_http_core_merge_srv_conf(pt_conf_t *cf, void *parent, void *child)
+{
+    pt_http_core_srv_conf_t  *prev = parent;
+    pt_http_core_srv_conf_t  *conf = child;
+    pt_http_server_name_t    *sn;
+
+    pt_conf_merge_size_value(conf->connection_pool_size,
+                             prev->connection_pool_size, 512);
+    pt_conf_merge_size_value(conf->request_pool_size, prev->request_pool_size, 4096);
+    pt_conf_merge_msec_value(conf->client_header_timeout,
+                             prev->client_header_timeout, 60000);
+    pt_conf_merge_size_value(conf->client_header_buffer_size,
+                             prev->client_header_buffer_size, 1024);
+    pt_conf_merge_bufs_value(conf->large_client_header_buffers,
+                             prev->large_client_header_buffers, 4, 8192);
+    pt_conf_merge_value(conf->ignore_invalid_headers, prev->ignore_invalid_headers, 1);
+    pt_conf_merge_value(conf->merge_slashes, prev->merge_slashes, 1);
+    pt_conf_merge_value(conf->underscores_in_headers, prev->underscores_in_headers, 0);
+
+    if (conf->connection_pool_size < PT_MIN_POOL_SIZE) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "the \"connection_pool_size\" must be at least %zu",
+                          (size_t) PT_MIN_POOL_SIZE);
+        return PT_CONF_ERROR;
+    }
+
+    if (conf->request_pool_size < PT_MIN_POOL_SIZE) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "the \"request_pool_size\" must be at least %zu",
+                          (size_t) PT_MIN_POOL_SIZE);
+        return PT_CONF_ERROR;
+    }
+
+    if (conf->large_client_header_buffers.size < conf->connection_pool_size) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "the \"large_client_header_buffers\" size must be "
+                          "equal to or greater than \"connection_pool_size\"");
+        return PT_CONF_ERROR;
+    }
+
+    if (conf->server_names.nelts == 0) {
+        /* No server_name: the server answers requests without a Host. */
+        sn = pt_array_push(&conf->server_names);
+        if (sn == NULL) {
+            return PT_CONF_ERROR;
+        }
+        pt_str_null(&sn->name);
+        sn->name.data = (u_char *) "";
+        sn->server = conf;
+        sn->regex = NULL;
+    }
+
+    if (conf->server_name.data == NULL) {
+        conf->server_name.len = 0;
+        conf->server_name.data = (u_char *) "";
+    }
+
+    return PT_CONF_OK;
+}
+
+static void *
+pt_http_core_create_loc_conf(pt_conf_t *cf)
+{
+    pt_http_core_loc_conf_t  *clcf;
+
+    clcf = pt_pcalloc(cf->pool, sizeof(pt_http_core_loc_conf_t));
+    if (clcf == NULL) {
+        return NULL;
+    }
+
+    clcf->client_max_body_size = PT_CONF_UNSET;
+    clcf->postpone_output = PT_CONF_UNSET_SIZE;
+    clcf->keepalive_timeout = PT_CONF_UNSET_MSEC;
+    clcf->keepalive_header = PT_CONF_UNSET;
+    clcf->keepalive_requests = PT_CONF_UNSET_UINT;
+    clcf->keepalive_time = PT_CONF_UNSET_MSEC;
+    clcf->send_timeout = PT_CONF_UNSET_MSEC;
+    clcf->client_body_timeout = PT_CONF_UNSET_MSEC;
+    clcf->lingering_time = PT_CONF_UNSET_MSEC;
+    clcf->lingering_timeout = PT_CONF_UNSET_MSEC;
+    clcf->lingering_close = PT_CONF_UNSET_UINT;
+    clcf->server_tokens = PT_CONF_UNSET;
+    clcf->tcp_nodelay = PT_CONF_UNSET;
+    clcf->absolute_redirect = PT_CONF_UNSET;
+    clcf->server_name_in_redirect = PT_CONF_UNSET;
+    clcf->port_in_redirect = PT_CONF_UNSET;
+    clcf->log_not_found = PT_CONF_UNSET;
+
+    return clcf;
+}
+
+static char *
+pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
+{
+    pt_http_core_loc_conf_t  *prev = parent;
+    pt_http_core_loc_conf_t  *conf = child;
+
+    pt_conf_merge_str_value(conf->default_type, prev->default_type, "text/plain");
+    pt_conf_merge_off_value(conf->client_max_body_size,
+                            prev->client_max_body_size, 1024 * 1024);
+    pt_conf_merge_size_value(conf->postpone_output, prev->postpone_output, 1460);
+    pt_conf_merge_msec_value(conf->keepalive_timeout, prev->keepalive_timeout, 75000);
+    pt_conf_merge_sec_value(conf->keepalive_header, prev->keepalive_header, 0);
+    pt_conf_merge_uint_value(conf->keepalive_requests, prev->keepalive_requests, 1000);
+    pt_conf_merge_msec_value(conf->keepalive_time, prev->keepalive_time, 3600000);
+    pt_conf_merge_msec_value(conf->send_timeout, prev->send_timeout, 60000);
+    pt_conf_merge_msec_value(conf->client_body_timeout, prev->client_body_timeout, 60000);
+    pt_conf_merge_msec_value(conf->lingering_time, prev->lingering_time, 30000);
+    pt_conf_merge_msec_value(conf->lingering_timeout, prev->lingering_timeout, 5000);
+    pt_conf_merge_uint_value(conf->lingering_close, prev->lingering_close,
+                             PT_HTTP_LINGERING_ON);
+    pt_conf_merge_value(conf->server_tokens, prev->server_tokens, 1);
+    pt_conf_merge_value(conf->tcp_nodelay, prev->tcp_nodelay, 1);
+    pt_conf_merge_value(conf->absolute_redirect, prev->absolute_redirect, 1);
+    pt_conf_merge_value(conf->server_name_in_redirect, prev->server_name_in_redirect, 0);
+    pt_conf_merge_value(conf->port_in_redirect, prev->port_in_redirect, 1);
+    pt_conf_merge_value(conf->log_not_found, prev->log_not_found, 1);
+
+    return PT_CONF_OK;
+}
+
+/* ---- block directives ---- */
+
+/* Creates the confs of one block level (server: srv and loc; location: loc
+ * only) for every HTTP module. */
+static pt_http_conf_ctx_t *
+pt_http_core_create_block_ctx(pt_conf_t *cf, pt_uint_t with_srv)
+{
+    pt_uint_t            m, mi;
+    pt_module_t        **modules;
+    pt_http_module_t    *module;
+    pt_http_conf_ctx_t  *ctx, *pctx;
+
+    ctx = pt_pcalloc(cf->pool, sizeof(pt_http_conf_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    pctx = cf->ctx;
+    ctx->main_conf = pctx->main_conf;
+    ctx->srv_conf = pctx->srv_conf;
+
+    if (with_srv) {
+        ctx->srv_conf = pt_pcalloc(cf->pool, sizeof(void *) * pt_http_max_module);
+        if (ctx->srv_conf == NULL) {
+            return NULL;
+        }
+    }
+
+    ctx->loc_conf = pt_pcalloc(cf->pool, sizeof(void *) * pt_http_max_module);
+    if (ctx->loc_conf == NULL) {
+        return NULL;
+    }
+
+    modules = cf->cycle->modules;
+
+    for (m = 0; modules[m]; m++) {
+        if (modules[m]->type != PT_HTTP_MODULE) {
+            continue;
+        }
+
+        module = modules[m]->ctx;
+        mi = modules[m]->ctx_index;
+
+        if (with_srv && module->create_srv_conf) {
+            ctx->srv_conf[mi] = module->create_srv_conf(cf);
+            if (ctx->srv_conf[mi] == NULL) {
+                return NULL;
+            }
+        }
+
+        if (module->create_loc_conf) {
+            ctx->loc_conf[mi] = module->create_loc_conf(cf);
+            if (ctx->loc_conf[mi] == NULL) {
+                return NULL;
+            }
+        }
+    }
+
+    return ctx;
+}
+
+/* A server without "listen" listens on *:80, or *:8000 when not started as
+ * root (nginx's rule). */
+static char *
+pt_http_core_default_listen(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf)
+{
+    u_char                *p;
+    pt_http_listen_opt_t   lsopt;
+    struct sockaddr_in    *sin;
+
+    pt_memzero(&lsopt, sizeof(pt_http_listen_opt_t));
+
+    sin = &lsopt.sockaddr.sockaddr_in;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((getuid() == 0) ? 80 : 8000);
+    sin->sin_addr.s_addr = INADDR_ANY;
+
+    lsopt.socklen = sizeof(struct sockaddr_in);
+    lsopt.backlog = 511;
+    lsopt.rcvbuf = -1;
+    lsopt.sndbuf = -1;
+    lsopt.wildcard = 1;
+    lsopt.ipv6only = 1;
+
+    p = pt_pnalloc(cf->pool, PT_SOCKADDR_STRLEN);
+    if (p == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    lsopt.addr_text.data = p;
+    lsopt.addr_text.len = pt_sock_ntop(&lsopt.sockaddr.sockaddr, lsopt.socklen, p,
+                                       PT_SOCKADDR_STRLEN, 1);
+
+    if (pt_http_add_listen(cf, cscf, &lsopt) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    return PT_CONF_OK;
+}
+
+static char *
+pt_http_core_server(pt_conf_t *cf, pt_command_t *cmd, void *dummy)
+{
+    char                      *rv;
+    pt_conf_t                  pcf;
+    pt_http_conf_ctx_t        *ctx;
+    pt_http_core_srv_conf_t   *cscf, **cscfp;
+    pt_http_core_main_conf_t  *cmcf;
+
+    ctx = pt_http_core_create_block_ctx(cf, 1);
+    if (ctx == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    cscf = ctx->srv_conf[pt_http_core_module.ctx_index];
+    cscf->ctx = ctx;
+
+    cmcf = ctx->main_conf[pt_http_core_module.ctx_index];
+
+    cscfp = pt_array_push(&cmcf->servers);
+    if (cscfp == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    *cscfp = cscf;
+
+    /* The server level's own location conf: the parent of its locations. */
+    ((pt_http_core_loc_conf_t *) ctx->loc_conf[pt_http_core_module.ctx_index])
+        ->loc_conf = ctx->loc_conf;
+
+    pcf = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = PT_HTTP_SRV_CONF;
+
+    rv = pt_conf_parse(cf, NULL);
+
+    *cf = pcf;
+
+    if (rv == PT_CONF_OK && !cscf->listen) {
+        rv = pt_http_core_default_listen(cf, cscf);
+    }
+
+    return rv;
+}
+
+/* Splits "location [modifier] uri" into clcf's name and flags. */
+static char *
+pt_http_core_location_name(pt_conf_t *cf, pt_http_core_loc_conf_t *clcf)
+{
+    pt_str_t  *value, mod, name;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 3) {
+        mod = value[1];
+        name = value[2];
+
+        if (pt_str_eq_lit(&mod, "=")) {
+            clcf->exact_match = 1;
+
+        } else if (pt_str_eq_lit(&mod, "^~")) {
+            clcf->noregex = 1;
+
+        } else if (pt_str_eq_lit(&mod, "~") || pt_str_eq_lit(&mod, "~*")) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "regex locations are not supported yet");
+            return PT_CONF_ERROR;
+
+        } else {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "invalid location modifier \"" PT_STR_FMT "\"",
+                              PT_STR_ARG(mod));
+            return PT_CONF_ERROR;
+        }
+
+    } else {
+        name = value[1];
+
+        if (name.len && name.data[0] == '=') {
+            clcf->exact_match = 1;
+            name.data++;
+            name.len--;
+
+        } else if (name.len > 1 && name.data[0] == '^' && name.data[1] == '~') {
+            clcf->noregex = 1;
+            name.data += 2;
+            name.len -= 2;
+
+        } else if (name.len && name.data[0] == '~') {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "regex locations are not supported yet");
+            return PT_CONF_ERROR;
+
+        } else if (name.len && name.data[0] == '@') {
+            clcf->named = 1;
+        }
+    }
+
+    clcf->name = name;
+
+    return PT_CONF_OK;
+}
+
+static char *
+pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy)
+{
+    char                     *rv;
+    pt_conf_t                 pcf;
+    pt_http_conf_ctx_t       *ctx, *pctx;
+    pt_http_core_loc_conf_t  *clcf, *pclcf;
+
+    ctx = pt_http_core_create_block_ctx(cf, 0);
+    if (ctx == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    clcf = ctx->loc_conf[pt_http_core_module.ctx_index];
+    clcf->loc_conf = ctx->loc_conf;
+
+    if (pt_http_core_location_name(cf, clcf) != PT_CONF_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    pctx = cf->ctx;
+    pclcf = pctx->loc_conf[pt_http_core_module.ctx_index];
+
+    if (cf->cmd_type == PT_HTTP_LOC_CONF) {
+        /* A nested location. */
+
+        if (pclcf->exact_match) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "location \"" PT_STR_FMT "\" cannot be inside "
+                              "the exact location \"" PT_STR_FMT "\"",
+                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
+            return PT_CONF_ERROR;
+        }
+
+        if (pclcf->named) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "location \"" PT_STR_FMT "\" cannot be inside "
+                              "the named location \"" PT_STR_FMT "\"",
+                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
+            return PT_CONF_ERROR;
+        }
+
+        if (clcf->named) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "named location \"" PT_STR_FMT "\" can be "
+                              "on the server level only", PT_STR_ARG(clcf->name));
+            return PT_CONF_ERROR;
+        }
+
+        if (clcf->name.len < pclcf->name.len
+            || pt_memcmp(clcf->name.data, pclcf->name.data, pclcf->name.len) != 0)
+        {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "location \"" PT_STR_FMT "\" is outside "
+                              "location \"" PT_STR_FMT "\"",
+                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
+            return PT_CONF_ERROR;
+        }
+    }
+
+    if (pt_http_add_location(cf, &pclcf->locations, clcf) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    pcf = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = PT_HTTP_LOC_CONF;
+
+    rv = pt_conf_parse(cf, NULL);
+
+    *cf = pcf;
+
+    return rv;
+}
+
+/* ---- listen, server_name, keepalive_timeout ---- */
+
+/* One "name=value" option of listen; returns PT_CONF_ERROR after logging. */
+static char *
+pt_http_core_listen_option(pt_conf_t *cf, pt_str_t *v, pt_http_listen_opt_t *lsopt)
+{
+    pt_str_t  s;
+    ssize_t   size;
+    pt_int_t  n;
+
+    if (v->len > 8 && pt_strncmp(v->data, "backlog=", 8) == 0) {
+        n = pt_atoi(v->data + 8, v->len - 8);
+        if (n == PT_ERROR || n == 0) {
+            goto invalid;
+        }
+        lsopt->backlog = (int) n;
+
+    } else if (v->len > 7 && (pt_strncmp(v->data, "rcvbuf=", 7) == 0
+                              || pt_strncmp(v->data, "sndbuf=", 7) == 0))
+    {
+        s.data = v->data + 7;
+        s.len = v->len - 7;
+        size = pt_parse_size(&s);
+        if (size == PT_ERROR || size > INT_MAX) {
+            goto invalid;
+        }
+        if (v->data[0] == 'r') {
+            lsopt->rcvbuf = (int) size;
+        } else {
+            lsopt->sndbuf = (int) size;
+        }
+
+    } else if (pt_str_eq_lit(v, "ipv6only=on") || pt_str_eq_lit(v, "ipv6only=off")) {
+        if (lsopt->sockaddr.sockaddr.sa_family != AF_INET6) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "ipv6only is not supported on addr \"" PT_STR_FMT
+                              "\", ignored", PT_STR_ARG(lsopt->addr_text));
+            return PT_CONF_ERROR;
+        }
+        lsopt->ipv6only = (v->data[10] == 'n');
+
+    } else {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "invalid parameter \"" PT_STR_FMT "\"", PT_STR_ARG(*v));
+        return PT_CONF_ERROR;
+    }
+
+    lsopt->set = 1;
+    lsopt->bind = 1;
+
+    return PT_CONF_OK;
+
+invalid:
+
+    pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                      "invalid value \"" PT_STR_FMT "\" of the \"listen\" directive",
+                      PT_STR_ARG(*v));
+
+    return PT_CONF_ERROR;
+}
+
+static char *
+pt_http_core_listen(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_srv_conf_t *cscf = conf;
+
+    u_char                *p;
+    pt_str_t              *value;
+    pt_uint_t              i;
+    pt_url_t               u;
+    pt_http_listen_opt_t   lsopt;
+
+    cscf->listen = 1;
+
+    value = cf->args->elts;
+
+    pt_memzero(&u, sizeof(pt_url_t));
+    u.url = value[1];
+    u.listen = 1;
+    u.default_port = 80;
+
+    if (pt_parse_url(cf->pool, &u) != PT_OK) {
+        if (u.err) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "%s in \"" PT_STR_FMT "\" of the \"listen\" directive",
+                              u.err, PT_STR_ARG(u.url));
+        }
+        return PT_CONF_ERROR;
+    }
+
+    pt_memzero(&lsopt, sizeof(pt_http_listen_opt_t));
+
+    pt_memcpy(&lsopt.sockaddr, &u.sockaddr, u.socklen);
+    lsopt.socklen = u.socklen;
+    lsopt.backlog = 511;
+    lsopt.rcvbuf = -1;
+    lsopt.sndbuf = -1;
+    lsopt.ipv6only = 1;
+    lsopt.wildcard = (lsopt.sockaddr.sockaddr.sa_family != AF_UNIX)
+                     && pt_inet_wildcard(&lsopt.sockaddr.sockaddr);
+
+    p = pt_pnalloc(cf->pool, PT_SOCKADDR_STRLEN);
+    if (p == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    lsopt.addr_text.data = p;
+    lsopt.addr_text.len = pt_sock_ntop(&lsopt.sockaddr.sockaddr, lsopt.socklen, p,
+                                       PT_SOCKADDR_STRLEN, 1);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (pt_str_eq_lit(&value[i], "default_server")
+            || pt_str_eq_lit(&value[i], "default"))
+        {
+            lsopt.default_server = 1;
+            continue;
+        }
+
+        if (pt_str_eq_lit(&value[i], "bind")) {
+            lsopt.set = 1;
+            lsopt.bind = 1;
+            continue;
+        }
+
+        if (pt_str_eq_lit(&value[i], "reuseport")) {
+            /* Every listening socket is SO_REUSEPORT already. */
+            lsopt.set = 1;
+            lsopt.bind = 1;
+            lsopt.reuseport = 1;
+            continue;
+        }
+
+        if (pt_str_eq_lit(&value[i], "deferred")) {
+            lsopt.set = 1;
+            lsopt.bind = 1;
+            lsopt.deferred_accept = 1;
+            continue;
+        }
+
+        if (pt_http_core_listen_option(cf, &value[i], &lsopt) != PT_CONF_OK) {
+            return PT_CONF_ERROR;
+        }
+    }
+
+    if (pt_http_add_listen(cf, cscf, &lsopt) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    return PT_CONF_OK;
+}
+
+static char *
+pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_srv_conf_t *cscf = conf;
+
+    u_char                 ch;
+    pt_str_t              *value, name;
+    pt_uint_t              i;
+    pt_http_server_name_t *sn;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        name = value[i];
+
+        if (pt_str_eq_lit(&name, "$hostname")) {
+            name = cf->cycle->hostname;
+        }
+
+        ch = name.len ? name.data[0] : '\0';
+
+        if ((ch == '*' && (name.len < 3 || name.data[1] != '.'))
+            || (ch == '.' && name.len < 2))
+        {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "server name \"" PT_STR_FMT "\" is invalid",
+                              PT_STR_ARG(name));
+            return PT_CONF_ERROR;
+        }
+
+        if (ch == '~') {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "regex server names are not supported yet: \""
+                              PT_STR_FMT "\"", PT_STR_ARG(name));
+            return PT_CONF_ERROR;
+        }
+
+        if (name.len > 2 && pt_strlchr(name.data + 1, name.data + name.len - 1, '*')) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "server name \"" PT_STR_FMT "\" is invalid",
+                              PT_STR_ARG(name));
+            return PT_CONF_ERROR;
+        }
+
+        if (pt_strlchr(name.data, name.data + name.len, '/')) {
+            pt_conf_log_error(PT_LOG_WARN, cf, 0,
+                              "server name \"" PT_STR_FMT "\" has suspicious symbols",
+                              PT_STR_ARG(name));
+        }
+
+        if (cscf->server_name.data == NULL) {
+            cscf->server_name = name;
+        }
+
+        sn = pt_array_push(&cscf->server_names);
+        if (sn == NULL) {
+            return PT_CONF_ERROR;
+        }
+
+        sn->server = cscf;
+        sn->regex = NULL;
+        sn->name.len = name.len;
+        sn->name.data = pt_pnalloc(cf->pool, name.len + 1);
+        if (sn->name.data == NULL) {
+            return PT_CONF_ERROR;
+        }
+
+        pt_strlow(sn->name.data, name.data, name.len);
+        sn->name.data[name.len] = '\0';
+    }
+
+    return PT_CONF_OK;
+}
+
+/* keepalive_timeout TIMEOUT [HEADER_TIMEOUT] */
+static char *
+pt_http_core_keepalive(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_loc_conf_t *clcf = conf;
+
+    pt_str_t  *value;
+    pt_int_t   n;
+
+    if (clcf->keepalive_timeout != PT_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = pt_parse_time(&value[1], 0);
+    if (n == PT_ERROR) {
+        return "invalid value";
+    }
+
+    clcf->keepalive_timeout = (pt_msec_t) n;
+
+    if (cf->args->nelts == 2) {
+        return PT_CONF_OK;
+    }
+
+    n = pt_parse_time(&value[2], 1);
+    if (n == PT_ERROR) {
+        return "invalid value";
+    }
+
+    clcf->keepalive_header = (time_t) n;
+
+    return PT_CONF_OK;
+}
