@@ -193,6 +193,13 @@ pt_get_options(int argc, char *const *argv)
 
         p = (u_char *) argv[i];
 
+        /* Not in nginx, but what every operator types first. */
+        if (strcmp(argv[i], "--help") == 0) {
+            pt_show_version = 1;
+            pt_show_help = 1;
+            continue;
+        }
+
         if (*p++ != '-') {
             pt_log_stderr(0, "invalid option: \"%s\"", argv[i]);
             return PT_ERROR;

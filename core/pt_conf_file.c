@@ -260,6 +260,27 @@ pt_conf_target(pt_conf_t *cf, pt_command_t *cmd, pt_module_t *module)
     return NULL;
 }
 
+/* True when any compiled-in module has a directive of this name, so a
+ * directive in the wrong block is "not allowed here", not "unknown". */
+static pt_uint_t
+pt_conf_known_directive(pt_conf_t *cf, pt_str_t *name)
+{
+    pt_uint_t      i;
+    pt_command_t  *cmd;
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        for (cmd = cf->cycle->modules[i]->commands; cmd && cmd->name.len; cmd++) {
+            if (name->len == cmd->name.len
+                && pt_strcmp(name->data, cmd->name.data) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
 static pt_int_t
 pt_conf_handler(pt_conf_t *cf, pt_int_t last)
 {
@@ -333,7 +354,7 @@ pt_conf_handler(pt_conf_t *cf, pt_int_t last)
         }
     }
 
-    if (found) {
+    if (found || pt_conf_known_directive(cf, name)) {
         pt_conf_log_error(PT_LOG_EMERG, cf, 0,
                           "\"%s\" directive is not allowed here", name->data);
         return PT_ERROR;

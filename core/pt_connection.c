@@ -30,6 +30,8 @@
 pt_atomic_uint_t  pt_connection_counter = 1;
 
 static void pt_listening_set_family(pt_listening_t *ls);
+static pt_int_t pt_listening_describe_inherited(pt_cycle_t *cycle,
+    pt_uint_t n);
 static pt_uint_t pt_listening_failed_before(pt_cycle_t *cycle, pt_uint_t n);
 static pt_int_t pt_listening_open(pt_cycle_t *cycle, pt_listening_t *ls);
 static pt_int_t pt_listening_probe(pt_cycle_t *cycle, pt_listening_t *ls);
@@ -180,11 +182,8 @@ pt_int_t
 pt_set_inherited_sockets(pt_cycle_t *cycle)
 {
     u_char          *p, *v, *inherited;
-    int              type;
-    socklen_t        olen;
     pt_int_t         s;
-    pt_uint_t        i, j;
-    pt_sockaddr_t    sa;
+    pt_uint_t        i;
     pt_listening_t  *ls;
 
     inherited = (u_char *) getenv(PORTICO_VAR);
@@ -229,68 +228,89 @@ pt_set_inherited_sockets(pt_cycle_t *cycle)
         ls->inherited = 1;
     }
 
-    ls = cycle->listening.elts;
-
     for (i = 0; i < cycle->listening.nelts; i++) {
-        ls[i].socklen = sizeof(pt_sockaddr_t);
-
-        if (getsockname(ls[i].fd, &sa.sockaddr, &ls[i].socklen) == -1) {
-            pt_log_error(PT_LOG_CRIT, cycle->log, pt_socket_errno,
-                         "getsockname() of the inherited socket #%d failed",
-                         ls[i].fd);
-            ls[i].ignore = 1;
-            continue;
-        }
-
-        if (sa.sockaddr.sa_family != AF_INET
-            && sa.sockaddr.sa_family != AF_INET6
-            && sa.sockaddr.sa_family != AF_UNIX)
-        {
-            pt_log_error(PT_LOG_CRIT, cycle->log, 0,
-                         "the inherited socket #%d has an unsupported "
-                         "protocol family", ls[i].fd);
-            ls[i].ignore = 1;
-            continue;
-        }
-
-        ls[i].sockaddr = pt_palloc(cycle->pool, ls[i].socklen);
-        ls[i].addr_text.data = pt_pnalloc(cycle->pool, PT_SOCKADDR_STRLEN);
-
-        if (ls[i].sockaddr == NULL || ls[i].addr_text.data == NULL) {
+        if (pt_listening_describe_inherited(cycle, i) != PT_OK) {
             return PT_ERROR;
         }
+    }
 
-        pt_memcpy(ls[i].sockaddr, &sa, ls[i].socklen);
+    return PT_OK;
+}
 
-        ls[i].addr_text.len = pt_sock_ntop(ls[i].sockaddr, ls[i].socklen,
-                                           ls[i].addr_text.data,
-                                           PT_SOCKADDR_STRLEN, 1);
 
-        type = SOCK_STREAM;
-        olen = sizeof(int);
-        (void) getsockopt(ls[i].fd, SOL_SOCKET, SO_TYPE, &type, &olen);
+/* Fills inherited entry n from its socket; an unusable one is ignored. */
+static pt_int_t
+pt_listening_describe_inherited(pt_cycle_t *cycle, pt_uint_t n)
+{
+    int              type;
+    socklen_t        olen;
+    pt_uint_t        j;
+    pt_sockaddr_t    sa;
+    pt_listening_t  *ls, *all;
 
-        ls[i].type = type;
-        ls[i].backlog = PT_LISTEN_BACKLOG;
-        ls[i].rcvbuf = -1;
-        ls[i].sndbuf = -1;
-        ls[i].log = *cycle->log;
-        ls[i].pool_size = PT_LISTEN_POOL_SIZE;
-        ls[i].addr_ntop = 1;
-        ls[i].listen = 1;
+    all = cycle->listening.elts;
+    ls = &all[n];
 
-        pt_listening_set_family(&ls[i]);
+    ls->socklen = sizeof(pt_sockaddr_t);
 
-        /* the worker slot: how many sockets of this address came before */
-        ls[i].worker = 0;
+    if (getsockname(ls->fd, &sa.sockaddr, &ls->socklen) == -1) {
+        pt_log_error(PT_LOG_CRIT, cycle->log, pt_socket_errno,
+                     "getsockname() of the inherited socket #%d failed",
+                     ls->fd);
+        ls->ignore = 1;
+        return PT_OK;
+    }
 
-        for (j = 0; j < i; j++) {
-            if (!ls[j].ignore
-                && pt_cmp_sockaddr(ls[j].sockaddr, ls[j].socklen,
-                                   ls[i].sockaddr, ls[i].socklen, 1) == PT_OK)
-            {
-                ls[i].worker++;
-            }
+    if (sa.sockaddr.sa_family != AF_INET && sa.sockaddr.sa_family != AF_INET6
+        && sa.sockaddr.sa_family != AF_UNIX)
+    {
+        pt_log_error(PT_LOG_CRIT, cycle->log, 0,
+                     "the inherited socket #%d has an unsupported "
+                     "protocol family", ls->fd);
+        ls->ignore = 1;
+        return PT_OK;
+    }
+
+    if (ls->socklen > (socklen_t) sizeof(pt_sockaddr_t)) {
+        ls->socklen = sizeof(pt_sockaddr_t);
+    }
+
+    ls->sockaddr = pt_palloc(cycle->pool, ls->socklen);
+    ls->addr_text.data = pt_pnalloc(cycle->pool, PT_SOCKADDR_STRLEN);
+
+    if (ls->sockaddr == NULL || ls->addr_text.data == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_memcpy(ls->sockaddr, &sa, ls->socklen);
+
+    ls->addr_text.len = pt_sock_ntop(ls->sockaddr, ls->socklen,
+                                     ls->addr_text.data, PT_SOCKADDR_STRLEN, 1);
+
+    type = SOCK_STREAM;
+    olen = sizeof(int);
+    (void) getsockopt(ls->fd, SOL_SOCKET, SO_TYPE, &type, &olen);
+
+    ls->type = type;
+    ls->backlog = PT_LISTEN_BACKLOG;
+    ls->rcvbuf = -1;
+    ls->sndbuf = -1;
+    ls->log = *cycle->log;
+    ls->pool_size = PT_LISTEN_POOL_SIZE;
+    ls->addr_ntop = 1;
+    ls->listen = 1;
+
+    pt_listening_set_family(ls);
+
+    /* the worker slot: how many sockets of this address came before */
+    ls->worker = 0;
+
+    for (j = 0; j < n; j++) {
+        if (!all[j].ignore
+            && pt_cmp_sockaddr(all[j].sockaddr, all[j].socklen,
+                               ls->sockaddr, ls->socklen, 1) == PT_OK)
+        {
+            ls->worker++;
         }
     }
 

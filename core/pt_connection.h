@@ -155,6 +155,8 @@ void pt_close_listening_sockets(pt_cycle_t *cycle);
 
 pt_connection_t *pt_get_connection(pt_socket_t s, pt_log_t *log);
 void pt_free_connection(pt_connection_t *c);
+/* Cancels timers and posted events, closes the socket and frees the slot.
+ * It does not destroy c->pool: the protocol does that afterwards. */
 void pt_close_connection(pt_connection_t *c);
 /* Marks c as idle (in the reusable queue) or busy. */
 void pt_reusable_connection(pt_connection_t *c, pt_uint_t reusable);

@@ -22,6 +22,8 @@
 
 static pt_int_t pt_parse_unix_url(pt_pool_t *pool, pt_url_t *u);
 static pt_int_t pt_parse_inet_url(pt_pool_t *pool, pt_url_t *u);
+static pt_int_t pt_parse_inet_host(pt_pool_t *pool, pt_url_t *u, u_char *host,
+    size_t len);
 static pt_int_t pt_parse_inet6_url(pt_pool_t *pool, pt_url_t *u);
 static pt_int_t pt_parse_port(pt_url_t *u, u_char *port, u_char *last);
 static pt_int_t pt_inet_add_addr(pt_pool_t *pool, pt_url_t *u,
@@ -155,9 +157,6 @@ static pt_int_t
 pt_parse_inet_url(pt_pool_t *pool, pt_url_t *u)
 {
     u_char              *host, *port, *last, *uri, *args;
-    u_char               text[PT_INET_ADDRSTRLEN + 1];
-    size_t               len;
-    pt_int_t             n;
     struct sockaddr_in  *sin;
 
     sin = &u->sockaddr.sockaddr_in;
@@ -198,31 +197,39 @@ pt_parse_inet_url(pt_pool_t *pool, pt_url_t *u)
         }
         last = port;
 
-    } else {
-        if (uri == NULL && u->listen) {
-            /* "listen 8080": a value that is all digits is a port */
-            n = pt_atoi(host, last - host);
-
-            if (n != PT_ERROR) {
-                if (pt_parse_port(u, host, last) != PT_OK) {
-                    return PT_ERROR;
-                }
-                sin->sin_port = htons(u->port);
-                sin->sin_addr.s_addr = htonl(INADDR_ANY);
-                u->wildcard = 1;
-                return pt_inet_add_addr(pool, u, &u->sockaddr.sockaddr,
-                                        u->socklen, 1);
-            }
-        }
-
-        if (pt_url_no_port(u) != PT_OK) {
+    } else if (uri == NULL && u->listen
+               && pt_atoi(host, last - host) != PT_ERROR)
+    {
+        /* "listen 8080": a value that is all digits is a port */
+        if (pt_parse_port(u, host, last) != PT_OK) {
             return PT_ERROR;
         }
+
+        sin->sin_port = htons(u->port);
+        sin->sin_addr.s_addr = htonl(INADDR_ANY);
+        u->wildcard = 1;
+
+        return pt_inet_add_addr(pool, u, &u->sockaddr.sockaddr, u->socklen, 1);
+
+    } else if (pt_url_no_port(u) != PT_OK) {
+        return PT_ERROR;
     }
 
     sin->sin_port = htons(u->port);
 
-    len = last - host;
+    return pt_parse_inet_host(pool, u, host, last - host);
+}
+
+
+/* The host part of an IPv4 or name address: "*" (listen only), a dotted
+ * quad, or a name to resolve. */
+static pt_int_t
+pt_parse_inet_host(pt_pool_t *pool, pt_url_t *u, u_char *host, size_t len)
+{
+    u_char              text[PT_INET_ADDRSTRLEN + 1];
+    struct sockaddr_in  *sin;
+
+    sin = &u->sockaddr.sockaddr_in;
 
     if (len == 0) {
         u->err = "no host";

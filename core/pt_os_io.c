@@ -29,6 +29,8 @@ typedef struct {
 
 static pt_chain_t *pt_send_chain(pt_connection_t *c, pt_chain_t *in,
     off_t limit, pt_uint_t use_sendfile);
+static ssize_t pt_send_chain_once(pt_connection_t *c, pt_chain_t *in,
+    off_t limit, pt_uint_t use_sendfile, off_t *size);
 static pt_chain_t *pt_chain_to_iovec(pt_iovec_t *vec, pt_chain_t *in,
     size_t limit, pt_uint_t use_sendfile, pt_log_t *log);
 static off_t pt_chain_coalesce_file(pt_chain_t **in, off_t limit);
@@ -181,14 +183,10 @@ static pt_chain_t *
 pt_send_chain(pt_connection_t *c, pt_chain_t *in, off_t limit,
     pt_uint_t use_sendfile)
 {
-    int           flags;
-    off_t         send, prev_send, sent, file_size;
-    ssize_t       n;
-    pt_buf_t     *file;
-    pt_uint_t     bounded;
-    pt_chain_t   *cl;
-    pt_event_t   *wev;
-    pt_iovec_t    vec;
+    off_t        send, size, sent;
+    ssize_t      n;
+    pt_uint_t    bounded;
+    pt_event_t  *wev;
 
     wev = c->write;
 
@@ -203,41 +201,9 @@ pt_send_chain(pt_connection_t *c, pt_chain_t *in, off_t limit,
         bounded = 1;
     }
 
-    send = 0;
+    for (send = 0; send < limit; send += size) {
 
-    for ( ;; ) {
-        prev_send = send;
-
-        cl = pt_chain_to_iovec(&vec, in, (size_t) (limit - send), use_sendfile,
-                               c->log);
-
-        if (cl == PT_CHAIN_ERROR) {
-            return PT_CHAIN_ERROR;
-        }
-
-        send += vec.size;
-
-        if (use_sendfile && cl && cl->buf->in_file && send < limit
-            && vec.count == 0)
-        {
-            file = cl->buf;
-            file_size = pt_chain_coalesce_file(&cl, limit - send);
-
-            n = pt_os_sendfile(c, file, (size_t) file_size);
-
-            send += file_size;
-
-        } else {
-            flags = 0;
-
-            if (cl && cl->buf->in_file && use_sendfile && send < limit
-                && c->tcp_nopush != PT_TCP_NOPUSH_DISABLED)
-            {
-                flags = MSG_MORE;   /* the file follows in this call */
-            }
-
-            n = vec.count ? pt_os_sendmsg(c, &vec, flags) : 0;
-        }
+        n = pt_send_chain_once(c, in, limit - send, use_sendfile, &size);
 
         if (n == PT_ERROR) {
             wev->error = 1;
@@ -250,27 +216,69 @@ pt_send_chain(pt_connection_t *c, pt_chain_t *in, off_t limit,
 
         in = pt_os_update_sent(in, sent);
 
-        if (send - prev_send != sent) {
+        if (sent != size) {
             wev->ready = 0;     /* the socket is full */
             return in;
         }
 
-        if (in == NULL) {
-            return NULL;
-        }
-
-        if (send >= limit || send == prev_send) {
-            break;
+        if (in == NULL || size == 0) {
+            return in;
         }
     }
 
-    if (bounded && send >= limit) {
+    if (bounded) {
         /* stopped by our own bound while still writable: resume on the
          * next iteration, no epoll report will do it */
         pt_post_event(wev, &pt_posted_next_events);
     }
 
     return in;
+}
+
+
+/*
+ * Sends the run at the head of in: memory buffers with one sendmsg(), or
+ * (use_sendfile) adjacent file ranges with one sendfile().  *size is set
+ * to the bytes offered.  Returns the bytes sent, PT_AGAIN or PT_ERROR.
+ */
+static ssize_t
+pt_send_chain_once(pt_connection_t *c, pt_chain_t *in, off_t limit,
+    pt_uint_t use_sendfile, off_t *size)
+{
+    int          flags;
+    pt_buf_t    *file;
+    pt_chain_t  *cl;
+    pt_iovec_t   vec;
+
+    cl = pt_chain_to_iovec(&vec, in, (size_t) limit, use_sendfile, c->log);
+
+    if (cl == PT_CHAIN_ERROR) {
+        *size = 0;
+        return PT_ERROR;
+    }
+
+    if (vec.count == 0 && use_sendfile && cl && cl->buf->in_file) {
+        file = cl->buf;
+        *size = pt_chain_coalesce_file(&cl, limit);
+
+        return pt_os_sendfile(c, file, (size_t) *size);
+    }
+
+    *size = (off_t) vec.size;
+
+    if (vec.count == 0) {
+        return 0;
+    }
+
+    flags = 0;
+
+    if (use_sendfile && cl && cl->buf->in_file && *size < limit
+        && c->tcp_nopush != PT_TCP_NOPUSH_DISABLED)
+    {
+        flags = MSG_MORE;       /* the file follows in this call */
+    }
+
+    return pt_os_sendmsg(c, &vec, flags);
 }
 
 

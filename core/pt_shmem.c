@@ -173,6 +173,7 @@ pt_shmtx_trylock(pt_shmtx_t *mtx)
 }
 
 
+/* Releases the lock; an error means a caller bug and is only logged. */
 void
 pt_shmtx_unlock(pt_shmtx_t *mtx)
 {

@@ -73,6 +73,7 @@ static pt_slab_page_t *pt_slab_alloc_pages(pt_slab_pool_t *pool, pt_uint_t npage
 static void pt_slab_free_pages(pt_slab_pool_t *pool, pt_slab_page_t *page,
     pt_uint_t npages);
 static void *pt_slab_alloc_chunk(pt_slab_pool_t *pool, pt_uint_t shift);
+static pt_uint_t pt_slab_chunk_shift(pt_slab_page_t *page);
 static void pt_slab_free_chunk(pt_slab_pool_t *pool, pt_slab_page_t *page,
     u_char *p);
 static pt_uint_t pt_slab_chunks(pt_uint_t shift);
@@ -177,6 +178,7 @@ pt_slab_init(pt_slab_pool_t *pool)
 }
 
 
+/* pt_slab_alloc_locked() under the zone's mutex. */
 void *
 pt_slab_alloc(pt_slab_pool_t *pool, size_t size)
 {
@@ -222,6 +224,7 @@ pt_slab_alloc_locked(pt_slab_pool_t *pool, size_t size)
 }
 
 
+/* pt_slab_calloc_locked() under the zone's mutex. */
 void *
 pt_slab_calloc(pt_slab_pool_t *pool, size_t size)
 {
@@ -235,6 +238,7 @@ pt_slab_calloc(pt_slab_pool_t *pool, size_t size)
 }
 
 
+/* pt_slab_alloc_locked(), zero-filled. */
 void *
 pt_slab_calloc_locked(pt_slab_pool_t *pool, size_t size)
 {
@@ -249,6 +253,7 @@ pt_slab_calloc_locked(pt_slab_pool_t *pool, size_t size)
 }
 
 
+/* pt_slab_free_locked() under the zone's mutex. */
 void
 pt_slab_free(pt_slab_pool_t *pool, void *p)
 {
@@ -317,6 +322,7 @@ pt_slab_link(pt_slab_page_t *head, pt_slab_page_t *page, uintptr_t type)
 }
 
 
+/* Takes page out of its list; type stays in its prev bits. */
 static void
 pt_slab_unlink(pt_slab_page_t *page, uintptr_t type)
 {
@@ -601,6 +607,21 @@ pt_slab_alloc_chunk(pt_slab_pool_t *pool, pt_uint_t shift)
 }
 
 
+/* The chunk shift of a chunk page, wherever its type keeps it. */
+static pt_uint_t
+pt_slab_chunk_shift(pt_slab_page_t *page)
+{
+    switch (pt_slab_page_type(page)) {
+    case PT_SLAB_SMALL:
+        return page->slab;
+    case PT_SLAB_EXACT:
+        return pt_slab_exact_shift;
+    default: /* PT_SLAB_BIG */
+        return page->slab >> PT_SLAB_SHIFT_POS;
+    }
+}
+
+
 /* Frees chunk p of a chunk page; a page left with no used chunk goes back
  * to the free runs. */
 static void
@@ -613,18 +634,7 @@ pt_slab_free_chunk(pt_slab_pool_t *pool, pt_slab_page_t *page, u_char *p)
 
     type = pt_slab_page_type(page);
     addr = pt_slab_page_addr(pool, page);
-
-    switch (type) {
-    case PT_SLAB_SMALL:
-        shift = page->slab;
-        break;
-    case PT_SLAB_EXACT:
-        shift = pt_slab_exact_shift;
-        break;
-    default: /* PT_SLAB_BIG */
-        shift = page->slab >> PT_SLAB_SHIFT_POS;
-        break;
-    }
+    shift = pt_slab_chunk_shift(page);
 
     if ((uintptr_t) (p - addr) & (((uintptr_t) 1 << shift) - 1)) {
         pt_slab_error(pool, PT_LOG_ALERT, "pt_slab_free(): pointer to wrong chunk");

@@ -491,7 +491,9 @@ pt_pstrdup_z(pt_pool_t *pool, pt_str_t *dst, pt_str_t *src)
         return PT_ERROR;
     }
 
-    pt_memcpy(p, src->data, src->len);
+    if (src->len) {
+        pt_memcpy(p, src->data, src->len);
+    }
     p[src->len] = '\0';
 
     dst->len = src->len;

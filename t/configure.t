@@ -188,9 +188,10 @@ SKIP: {
 
     # The fixed core list comes first, in order.
     my @list = $mc =~ /^\s*&(\w+),$/mg;
-    is_deeply([@list[0 .. 6]],
-              [qw(pt_core_module pt_errlog_module pt_events_module pt_event_core_module
-                  pt_epoll_module pt_http_module pt_http_core_module)],
+    is_deeply([@list[0 .. 8]],
+              [qw(pt_core_module pt_errlog_module pt_conf_module pt_events_module
+                  pt_event_core_module pt_epoll_module pt_http_module pt_http_core_module
+                  pt_http_log_module)],
               'core modules first, in order');
     like($mc, qr/NULL\s*\};\s*char \*pt_module_names\[\] = \{/s, 'pt_modules[] ends with NULL');
 

@@ -29,6 +29,8 @@ static void pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s,
     pt_sockaddr_t *sa, socklen_t socklen);
 static void pt_event_accept_failed(pt_event_t *ev, pt_err_t err,
     pt_event_conf_t *ecf);
+static pt_int_t pt_event_set_accepted(pt_connection_t *c, pt_listening_t *ls,
+    pt_sockaddr_t *sa, socklen_t socklen);
 static void pt_close_accepted_connection(pt_connection_t *c);
 
 
@@ -123,20 +125,17 @@ pt_event_accept_failed(pt_event_t *ev, pt_err_t err, pt_event_conf_t *ecf)
 
 
 /*
- * Sets up an accepted socket: a connection slot, its pool, the peer
- * address, the plain-socket I/O functions and a log of its own that names
- * the connection; registers it with epoll once and hands it to the
- * protocol.  Without a free slot the socket is closed (the client sees the
- * connection closed) and the worker keeps running.
+ * Sets up an accepted socket: a connection slot and its pool, registers it
+ * with epoll once and hands it to the protocol.  Without a free slot the
+ * socket is closed (the client sees the connection closed) and the worker
+ * keeps running.
  */
 static void
 pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
     socklen_t socklen)
 {
-    pt_log_t          *log;
-    pt_event_t        *rev, *wev;
-    pt_listening_t    *ls;
-    pt_connection_t   *c;
+    pt_listening_t   *ls;
+    pt_connection_t  *c;
 
     ls = lc->listening;
 
@@ -150,13 +149,30 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
         return;
     }
 
-    c->type = SOCK_STREAM;
-
     c->pool = pt_create_pool(ls->pool_size, lc->log);
-    if (c->pool == NULL) {
+
+    if (c->pool == NULL
+        || pt_event_set_accepted(c, ls, sa, socklen) != PT_OK
+        || pt_add_conn(c) != PT_OK)
+    {
         pt_close_accepted_connection(c);
         return;
     }
+
+    ls->handler(c);
+}
+
+
+/*
+ * Fills in an accepted connection: the peer address (and its text when
+ * the listener wants it), the plain-socket I/O functions, and a log of its
+ * own that carries the connection number.
+ */
+static pt_int_t
+pt_event_set_accepted(pt_connection_t *c, pt_listening_t *ls,
+    pt_sockaddr_t *sa, socklen_t socklen)
+{
+    pt_log_t  *log;
 
     if (socklen > (socklen_t) sizeof(pt_sockaddr_t)) {
         socklen = sizeof(pt_sockaddr_t);
@@ -166,8 +182,7 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
     log = pt_palloc(c->pool, sizeof(pt_log_t));
 
     if (c->sockaddr == NULL || log == NULL) {
-        pt_close_accepted_connection(c);
-        return;
+        return PT_ERROR;
     }
 
     pt_memcpy(c->sockaddr, sa, socklen);
@@ -180,7 +195,10 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
 
     c->log = log;
     c->pool->log = log;
+    c->read->log = log;
+    c->write->log = log;
 
+    c->type = SOCK_STREAM;
     c->recv = pt_unix_recv;
     c->send = pt_unix_send;
     c->send_chain = pt_linux_sendfile_chain;
@@ -191,25 +209,18 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
     c->log_error = PT_ERROR_INFO;
     c->start_time = pt_current_msec;
 
-    rev = c->read;
-    wev = c->write;
-
-    rev->log = log;
-    wev->log = log;
-
     /* a new socket can be written at once; with TCP_DEFER_ACCEPT the
      * request is already in the socket too */
-    wev->ready = 1;
+    c->write->ready = 1;
 
     if (ls->deferred_accept) {
-        rev->ready = 1;
+        c->read->ready = 1;
     }
 
     if (ls->addr_ntop) {
         c->addr_text.data = pt_pnalloc(c->pool, ls->addr_text_max_len);
         if (c->addr_text.data == NULL) {
-            pt_close_accepted_connection(c);
-            return;
+            return PT_ERROR;
         }
 
         c->addr_text.len = pt_sock_ntop(c->sockaddr, c->socklen,
@@ -217,12 +228,7 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
                                         ls->addr_text_max_len, 0);
     }
 
-    if (pt_add_conn(c) != PT_OK) {
-        pt_close_accepted_connection(c);
-        return;
-    }
-
-    ls->handler(c);
+    return PT_OK;
 }
 
 

@@ -96,13 +96,16 @@ pt_http_block(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 
     pt_http_max_module = pt_count_modules(cf->cycle, PT_HTTP_MODULE);
 
-    if (pt_http_create_confs(cf, ctx) != PT_OK) {
-        return PT_CONF_ERROR;
-    }
-
+    /* cf->ctx is the http context from here: create hooks may already use
+     * it (the log module compiles "combined", which needs variables). */
     pcf = *cf;
     cf->ctx = ctx;
     modules = cf->cycle->modules;
+
+    if (pt_http_create_confs(cf, ctx) != PT_OK) {
+        *cf = pcf;
+        return PT_CONF_ERROR;
+    }
 
     pt_http_filters_reset();
 

@@ -669,6 +669,10 @@ pt_http_send_response(pt_http_request_t *r, pt_uint_t status, pt_str_t *ct,
         && status != PT_HTTP_NOT_MODIFIED)
     {
         /* The text is the target; the body is the built-in page. */
+        if (val.len == 0) {
+            return status;
+        }
+
         h = pt_http_add_response_header(r, "Location", sizeof("Location") - 1,
                                         val.data, val.len);
         if (h == NULL) {

@@ -888,7 +888,7 @@ pt_http_parse_chunked(pt_http_request_t *r, pt_buf_t *b, pt_http_chunked_t *ctx)
             if (b->pos < b->last) {
                 return PT_OK;
             }
-            ctx->length = ctx->size + 5;    /* data, CRLF, "0" CRLF at least */
+            ctx->length = ctx->size + 4;
             return PT_AGAIN;
         }
         state = sw_data_cr;
@@ -960,7 +960,8 @@ pt_http_parse_chunked(pt_http_request_t *r, pt_buf_t *b, pt_http_chunked_t *ctx)
             if (b->pos < b->last) {
                 return PT_OK;
             }
-            ctx->length = ctx->size + 5;
+            /* the data, LF "0" LF LF at least */
+            ctx->length = ctx->size + 4;
             return PT_AGAIN;
 
         case sw_data:
@@ -1031,17 +1032,26 @@ pt_http_parse_chunked(pt_http_request_t *r, pt_buf_t *b, pt_http_chunked_t *ctx)
     b->pos = p;
     ctx->state = state;
 
+    /* The fewest bytes that can still end the body (bare LFs counted, as
+     * they are accepted): a reader may read this much without eating into
+     * a pipelined request. */
     switch (state) {
-    case sw_trailer:
-    case sw_last_lf:
-        ctx->length = 2;
+    case sw_size_start:
+        ctx->length = 3;                /* "0" LF LF */
         break;
     case sw_data_cr:
     case sw_data_lf:
-        ctx->length = 5;
+        ctx->length = 4;                /* LF "0" LF LF */
+        break;
+    case sw_size:
+    case sw_ext:
+    case sw_size_lf:
+    case sw_trailer_line:
+    case sw_trailer_lf:
+        ctx->length = 2;
         break;
     default:
-        ctx->length = 3;
+        ctx->length = 1;
         break;
     }
 

@@ -31,6 +31,7 @@ typedef struct {
     pt_http_cv_part_t   *parts;     /* NULL: a plain literal */
     pt_uint_t            nparts;
     size_t               size;      /* literal parsed as a size, if asked */
+    unsigned             zero:1;    /* results end with a NUL (not in len) */
 } pt_http_complex_value_t;
 
 typedef struct {

@@ -16,8 +16,9 @@ static int  tap_failed;
 
 #define tap_ok(cond, ...)                                                   \
     do {                                                                    \
+        int  c_ = (cond) ? 1 : 0;                                           \
         tap_n++;                                                            \
-        if (cond) {                                                         \
+        if (c_) {                                                           \
             printf("ok %d - ", tap_n);                                      \
         } else {                                                            \
             tap_failed++;                                                   \
@@ -25,7 +26,7 @@ static int  tap_failed;
         }                                                                   \
         printf(__VA_ARGS__);                                                \
         printf("\n");                                                       \
-        if (!(cond)) {                                                      \
+        if (!c_) {                                                          \
             printf("#   failed at %s:%d\n", __FILE__, __LINE__);            \
         }                                                                   \
     } while (0)
