@@ -412,6 +412,14 @@ pt_shm_zone_init(pt_cycle_t *cycle, pt_shm_zone_t *zone)
 
     pt_slab_init(sp);
 
+    /* " in zone \"NAME\"" for the slab's out-of-memory message. */
+    sp->log_ctx = pt_slab_alloc(sp, sizeof(" in zone \"\"") + zone->shm.name.len);
+    if (sp->log_ctx == NULL) {
+        return PT_ERROR;
+    }
+    (void) sprintf((char *) sp->log_ctx, " in zone \"%.*s\"",
+                   (int) zone->shm.name.len, zone->shm.name.data);
+
     return PT_OK;
 }
 

@@ -176,7 +176,12 @@ pt_log_init(u_char *prefix, u_char *error_log)
         return &pt_log;
     }
 
-    name = error_log;
+    /* Always a private copy: argv memory is later reused for the process
+     * title. */
+    name = (u_char *) strdup((char *) error_log);
+    if (name == NULL) {
+        return NULL;
+    }
 
     if (name[0] != '/') {
         if (prefix == NULL) {

@@ -126,7 +126,10 @@ pt_worker_process_init(pt_cycle_t *cycle, pt_int_t slot)
         pt_worker_drop_privileges(cycle, ccf);
     }
 
-    sigemptyset(&set);
+    /* Signals stay blocked except inside epoll_pwait(), which unblocks them
+     * atomically: a signal that arrives while handlers run is delivered at
+     * the next wait and interrupts it, never lost in the gap before it. */
+    pt_signals_block_set(&set);
     if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
         pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno, "sigprocmask() failed");
     }
@@ -245,8 +248,9 @@ pt_single_process_cycle(pt_cycle_t *cycle)
     pt_process = PT_PROCESS_SINGLE;
     pt_worker = 0;
 
-    /* A binary exec'ed by an upgrading master starts with signals blocked. */
-    sigemptyset(&set);
+    /* Handled signals are delivered only inside epoll_pwait(); see
+     * pt_worker_process_init(). */
+    pt_signals_block_set(&set);
     if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
         pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno, "sigprocmask() failed");
     }

@@ -337,9 +337,14 @@ pt_epoll_process_events(pt_cycle_t *cycle, pt_msec_t timer, pt_uint_t flags)
     pt_uint_t         instance;
     pt_event_t       *rev, *wev;
     pt_connection_t  *c;
+    sigset_t          wait_mask;
 
-    n = epoll_wait(ep, event_list, (int) nevents,
-                   timer == PT_TIMER_INFINITE ? -1 : (int) timer);
+    /* The process keeps its handled signals blocked; the wait is the only
+     * place they are delivered (see pt_worker.c). */
+    sigemptyset(&wait_mask);
+
+    n = epoll_pwait(ep, event_list, (int) nevents,
+                    timer == PT_TIMER_INFINITE ? -1 : (int) timer, &wait_mask);
 
     err = (n == -1) ? pt_errno : 0;
 
@@ -352,7 +357,7 @@ pt_epoll_process_events(pt_cycle_t *cycle, pt_msec_t timer, pt_uint_t flags)
             return PT_OK;       /* a signal arrived; the caller checks flags */
         }
 
-        pt_log_error(PT_LOG_ALERT, cycle->log, err, "epoll_wait() failed");
+        pt_log_error(PT_LOG_ALERT, cycle->log, err, "epoll_pwait() failed");
         return PT_ERROR;
     }
 
