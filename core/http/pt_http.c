@@ -70,17 +70,104 @@ pt_module_t  pt_http_module = {
 
 #define pt_http_module_ctx_of(m)  ((pt_http_module_t *) (m)->ctx)
 
+/* Runs one hook of every HTTP module (pre- or postconfiguration). */
+static pt_int_t
+pt_http_run_hooks(pt_conf_t *cf, pt_uint_t post)
+{
+    pt_uint_t          m;
+    pt_int_t         (*hook)(pt_conf_t *cf);
+    pt_module_t      **modules;
+    pt_http_module_t  *module;
+
+    modules = cf->cycle->modules;
+
+    for (m = 0; modules[m]; m++) {
+        if (modules[m]->type != PT_HTTP_MODULE) {
+            continue;
+        }
+
+        module = pt_http_module_ctx_of(modules[m]);
+        hook = post ? module->postconfiguration : module->preconfiguration;
+
+        if (hook && hook(cf) != PT_OK) {
+            return PT_ERROR;
+        }
+    }
+
+    return PT_OK;
+}
+
+/* Step 3: init main confs and merge every level into its parent. */
+static char *
+pt_http_merge_confs(pt_conf_t *cf, pt_http_conf_ctx_t *ctx,
+    pt_http_core_main_conf_t *cmcf)
+{
+    char               *rv;
+    pt_uint_t           m;
+    pt_module_t       **modules;
+    pt_http_module_t   *module;
+
+    modules = cf->cycle->modules;
+
+    for (m = 0; modules[m]; m++) {
+        if (modules[m]->type != PT_HTTP_MODULE) {
+            continue;
+        }
+
+        module = pt_http_module_ctx_of(modules[m]);
+
+        if (module->init_main_conf) {
+            rv = module->init_main_conf(cf, ctx->main_conf[modules[m]->ctx_index]);
+            if (rv != PT_CONF_OK) {
+                return rv;
+            }
+        }
+
+        rv = pt_http_merge_servers(cf, cmcf, module, modules[m]->ctx_index);
+        if (rv != PT_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return PT_CONF_OK;
+}
+
+/* Steps 4 to 6, with cf->ctx still the http context. */
+static pt_int_t
+pt_http_block_init(pt_conf_t *cf, pt_http_core_main_conf_t *cmcf)
+{
+    pt_uint_t                  s;
+    pt_http_core_srv_conf_t  **cscfp;
+    pt_http_core_loc_conf_t   *clcf;
+
+    cscfp = cmcf->servers.elts;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+        clcf = cscfp[s]->ctx->loc_conf[pt_http_core_module.ctx_index];
+        if (pt_http_init_locations(cf, cscfp[s], clcf) != PT_OK) {
+            return PT_ERROR;
+        }
+    }
+
+    if (pt_http_init_phases(cf, cmcf) != PT_OK
+        || pt_http_init_headers_in_hash(cf, cmcf) != PT_OK
+        || pt_http_run_hooks(cf, 1) != PT_OK
+        || pt_http_variables_init_vars(cf) != PT_OK
+        || pt_http_init_phase_handlers(cf, cmcf) != PT_OK
+        || pt_http_filters_init(cf) != PT_OK)
+    {
+        return PT_ERROR;
+    }
+
+    return PT_OK;
+}
+
 static char *
 pt_http_block(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     char                       *rv;
-    pt_uint_t                   m, s;
     pt_conf_t                   pcf;
-    pt_module_t               **modules;
-    pt_http_module_t           *module;
     pt_http_conf_ctx_t         *ctx;
-    pt_http_core_srv_conf_t   **cscfp;
-    pt_http_core_loc_conf_t    *clcf;
     pt_http_core_main_conf_t   *cmcf;
 
     if (*(pt_http_conf_ctx_t **) conf) {
@@ -100,90 +187,40 @@ pt_http_block(pt_conf_t *cf, pt_command_t *cmd, void *conf)
      * it (the log module compiles "combined", which needs variables). */
     pcf = *cf;
     cf->ctx = ctx;
-    modules = cf->cycle->modules;
-
-    if (pt_http_create_confs(cf, ctx) != PT_OK) {
-        *cf = pcf;
-        return PT_CONF_ERROR;
-    }
 
     pt_http_filters_reset();
 
-    for (m = 0; modules[m]; m++) {
-        if (modules[m]->type != PT_HTTP_MODULE) {
-            continue;
-        }
-        module = pt_http_module_ctx_of(modules[m]);
-        if (module->preconfiguration && module->preconfiguration(cf) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
+    rv = PT_CONF_ERROR;
+
+    if (pt_http_create_confs(cf, ctx) != PT_OK || pt_http_run_hooks(cf, 0) != PT_OK) {
+        goto done;
     }
 
+    /* Step 2: the block itself. */
     cf->module_type = PT_HTTP_MODULE;
     cf->cmd_type = PT_HTTP_MAIN_CONF;
-    rv = pt_conf_parse(cf, NULL);
 
+    rv = pt_conf_parse(cf, NULL);
     if (rv != PT_CONF_OK) {
-        goto failed;
+        goto done;
     }
 
     cmcf = ctx->main_conf[pt_http_core_module.ctx_index];
-    cscfp = cmcf->servers.elts;
 
-    for (m = 0; modules[m]; m++) {
-        if (modules[m]->type != PT_HTTP_MODULE) {
-            continue;
-        }
-
-        module = pt_http_module_ctx_of(modules[m]);
-
-        if (module->init_main_conf) {
-            rv = module->init_main_conf(cf, ctx->main_conf[modules[m]->ctx_index]);
-            if (rv != PT_CONF_OK) {
-                goto failed;
-            }
-        }
-
-        rv = pt_http_merge_servers(cf, cmcf, module, modules[m]->ctx_index);
-        if (rv != PT_CONF_OK) {
-            goto failed;
-        }
+    rv = pt_http_merge_confs(cf, ctx, cmcf);
+    if (rv != PT_CONF_OK) {
+        goto done;
     }
 
-    for (s = 0; s < cmcf->servers.nelts; s++) {
-        clcf = cscfp[s]->ctx->loc_conf[pt_http_core_module.ctx_index];
-        if (pt_http_init_locations(cf, cscfp[s], clcf) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
+    rv = PT_CONF_ERROR;
+
+    if (pt_http_block_init(cf, cmcf) != PT_OK) {
+        goto done;
     }
 
-    if (pt_http_init_phases(cf, cmcf) != PT_OK
-        || pt_http_init_headers_in_hash(cf, cmcf) != PT_OK)
-    {
-        return PT_CONF_ERROR;
-    }
-
-    for (m = 0; modules[m]; m++) {
-        if (modules[m]->type != PT_HTTP_MODULE) {
-            continue;
-        }
-        module = pt_http_module_ctx_of(modules[m]);
-        if (module->postconfiguration && module->postconfiguration(cf) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
-    }
-
-    if (pt_http_variables_init_vars(cf) != PT_OK) {
-        return PT_CONF_ERROR;
-    }
-
+    /* Step 7, in the enclosing context: the listening sockets belong to the
+     * cycle. */
     *cf = pcf;
-
-    if (pt_http_init_phase_handlers(cf, cmcf) != PT_OK
-        || pt_http_filters_init(cf) != PT_OK)
-    {
-        return PT_CONF_ERROR;
-    }
 
     if (pt_http_optimize_servers(cf, cmcf, cmcf->ports) != PT_OK) {
         return PT_CONF_ERROR;
@@ -191,7 +228,7 @@ pt_http_block(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 
     return PT_CONF_OK;
 
-failed:
+done:
 
     *cf = pcf;
 

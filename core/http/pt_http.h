@@ -67,6 +67,17 @@ pt_http_cleanup_t *pt_http_cleanup_add(pt_http_request_t *r, size_t size);
 /* c->log->handler: ", client: ..., server: ..., request: ..." */
 u_char *pt_http_log_error(pt_log_t *log, u_char *buf, size_t len);
 
+/* The read and write handler of a connection whose request runs. */
+void pt_http_request_handler(pt_event_t *ev);
+/* Drops a reference to the request; the last one frees it and closes the
+ * connection. */
+void pt_http_close_request(pt_http_request_t *r, pt_int_t rc);
+
+/* ---- pt_http_request_header.c: reading the request head ---- */
+
+/* The read handler from the first byte of a request to its last header. */
+void pt_http_process_request_line(pt_event_t *rev);
+
 /* ---- pt_http_request_body.c ---- */
 
 /* Reads and drops a request body the handler does not want, so the next

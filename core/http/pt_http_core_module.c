@@ -203,8 +203,6 @@ pt_module_t  pt_http_core_module = {
     NULL                                   /* exit master */
 };
 
-pt_str_t  pt_http_core_get_method = pt_string("GET ");
-
 /* ---- the phase walk ---- */
 
 void

@@ -298,6 +298,4 @@ in_port_t pt_http_server_port(pt_http_request_t *r);
 
 extern pt_module_t  pt_http_core_module;
 
-extern pt_str_t  pt_http_core_get_method;
-
 #endif /* PT_HTTP_CORE_MODULE_H */

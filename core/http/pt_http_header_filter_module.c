@@ -37,11 +37,6 @@ pt_module_t  pt_http_header_filter_module = {
     NULL                                   /* exit master */
 };
 
-static const char  pt_http_server_full[] = "Server: " PORTICO_VER CRLF;
-static const char  pt_http_server_short[] = "Server: " PORTICO_NAME CRLF;
-
-#define pt_http_lit_len(s)  (sizeof(s) - 1)
-
 /* The status line text (without "HTTP/1.1 "), for a known or unknown code. */
 static pt_int_t
 pt_http_header_status(pt_http_request_t *r, pt_str_t *line, u_char *numbuf)
@@ -93,59 +88,260 @@ pt_http_header_status(pt_http_request_t *r, pt_str_t *line, u_char *numbuf)
     return PT_OK;
 }
 
-/* For a Location starting with "/", the scheme, host and port to prepend
- * (nginx's absolute_redirect). */
-static pt_int_t
-pt_http_header_location_prefix(pt_http_request_t *r, pt_http_core_loc_conf_t *clcf,
-    pt_str_t *host, in_port_t *port, u_char *addr)
+/* The header fields the filter writes itself, before those of the list.
+ * Values that need formatting are built in the scratch buffers. */
+#define PT_HTTP_FIXED_FIELDS  10
+
+typedef struct {
+    pt_str_t     name;
+    pt_str_t     value;
+} pt_http_field_t;
+
+typedef struct {
+    pt_http_field_t  field[PT_HTTP_FIXED_FIELDS];
+    pt_uint_t        n;
+
+    u_char           content_length[PT_OFF_T_LEN];
+    u_char           last_modified[sizeof("Mon, 28 Sep 1970 06:00:00 GMT")];
+    u_char           keep_alive[sizeof("timeout=") - 1 + PT_TIME_T_LEN];
+} pt_http_fields_t;
+
+static void
+pt_http_field_add(pt_http_fields_t *f, const char *name, size_t name_len,
+    u_char *value, size_t value_len)
 {
-    pt_connection_t          *c;
+    f->field[f->n].name.data = (u_char *) name;
+    f->field[f->n].name.len = name_len;
+    f->field[f->n].value.data = value;
+    f->field[f->n].value.len = value_len;
+    f->n++;
+}
+
+#define pt_http_field_lit(f, name, value)                                   \
+    pt_http_field_add(f, name, sizeof(name) - 1, (u_char *) value, sizeof(value) - 1)
+
+/*
+ * A Location starting with "/" becomes absolute, as nginx's
+ * absolute_redirect does: "http://" host [":" port] path, with the host
+ * from server_name_in_redirect, the Host header, or the local address.
+ */
+static pt_int_t
+pt_http_header_location(pt_http_request_t *r, pt_http_core_loc_conf_t *clcf,
+    pt_str_t *value)
+{
+    u_char                   *p, addr[PT_SOCKADDR_STRLEN];
+    pt_str_t                  host, *path;
+    in_port_t                 port;
     pt_http_core_srv_conf_t  *cscf;
 
-    c = r->connection;
+    path = &r->headers_out.location->value;
 
     if (clcf->server_name_in_redirect) {
         cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-        *host = cscf->server_name;
+        host = cscf->server_name;
 
     } else if (r->headers_in.server.len) {
-        *host = r->headers_in.server;
+        host = r->headers_in.server;
 
     } else {
-        host->len = PT_SOCKADDR_STRLEN;
-        host->data = addr;
+        host.len = PT_SOCKADDR_STRLEN;
+        host.data = addr;
 
-        if (pt_connection_local_sockaddr(c, host, 0) != PT_OK) {
+        if (pt_connection_local_sockaddr(r->connection, &host, 0) != PT_OK) {
             return PT_ERROR;
         }
     }
 
-    *port = 0;
+    port = clcf->port_in_redirect ? pt_http_server_port(r) : 0;
 
-    if (clcf->port_in_redirect) {
-        *port = pt_http_server_port(r);
-        if (*port == 80) {
-            *port = 0;
+    if (port == 80) {
+        port = 0;
+    }
+
+    p = pt_pnalloc(r->pool, sizeof("http://") - 1 + host.len + sizeof(":65535") - 1
+                            + path->len);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    value->data = p;
+
+    p = pt_cpymem(p, "http://", sizeof("http://") - 1);
+    p = pt_cpymem(p, host.data, host.len);
+
+    if (port) {
+        *p++ = ':';
+        p = pt_uint_to_str(p, port);
+    }
+
+    p = pt_cpymem(p, path->data, path->len);
+
+    value->len = p - value->data;
+
+    return PT_OK;
+}
+
+/* Content-Type, with "; charset=" when a charset is set apart. */
+static pt_int_t
+pt_http_header_content_type(pt_http_request_t *r, pt_http_fields_t *f)
+{
+    u_char    *p;
+    pt_str_t  *ct, *cs;
+
+    ct = &r->headers_out.content_type;
+    cs = &r->headers_out.charset;
+
+    if (r->headers_out.content_type_len != ct->len || cs->len == 0) {
+        pt_http_field_add(f, "Content-Type", sizeof("Content-Type") - 1,
+                          ct->data, ct->len);
+        return PT_OK;
+    }
+
+    p = pt_pnalloc(r->pool, ct->len + sizeof("; charset=") - 1 + cs->len);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_http_field_add(f, "Content-Type", sizeof("Content-Type") - 1, p,
+                      ct->len + sizeof("; charset=") - 1 + cs->len);
+
+    p = pt_cpymem(p, ct->data, ct->len);
+    p = pt_cpymem(p, "; charset=", sizeof("; charset=") - 1);
+    (void) pt_cpymem(p, cs->data, cs->len);
+
+    return PT_OK;
+}
+
+/* Fills f with the fields the filter itself writes, in nginx's order. */
+static pt_int_t
+pt_http_header_fixed_fields(pt_http_request_t *r, pt_http_core_loc_conf_t *clcf,
+    pt_http_fields_t *f)
+{
+    pt_str_t           value, *date;
+    pt_http_header_t  *location;
+
+    f->n = 0;
+
+    if (r->headers_out.server == NULL) {
+        if (clcf->server_tokens) {
+            pt_http_field_lit(f, "Server", PORTICO_VER);
+        } else {
+            pt_http_field_lit(f, "Server", PORTICO_NAME);
         }
+    }
+
+    if (r->headers_out.date == NULL) {
+        date = (pt_str_t *) &pt_cached_http_time;
+        pt_http_field_add(f, "Date", sizeof("Date") - 1, date->data, date->len);
+    }
+
+    if (r->headers_out.content_type.len && pt_http_header_content_type(r, f) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    if (r->headers_out.content_length == NULL && r->headers_out.content_length_n >= 0) {
+        pt_http_field_add(f, "Content-Length", sizeof("Content-Length") - 1,
+                          f->content_length,
+                          pt_uint_to_str(f->content_length,
+                                         (uint64_t) r->headers_out.content_length_n)
+                          - f->content_length);
+    }
+
+    if (r->headers_out.last_modified == NULL
+        && r->headers_out.last_modified_time != -1)
+    {
+        pt_http_field_add(f, "Last-Modified", sizeof("Last-Modified") - 1,
+                          f->last_modified,
+                          pt_http_time(f->last_modified,
+                                       r->headers_out.last_modified_time)
+                          - f->last_modified);
+    }
+
+    location = r->headers_out.location;
+
+    if (location && location->hash && location->value.len
+        && location->value.data[0] == '/' && clcf->absolute_redirect)
+    {
+        if (pt_http_header_location(r, clcf, &value) != PT_OK) {
+            return PT_ERROR;
+        }
+
+        location->hash = 0;     /* written here, not with the list */
+        pt_http_field_add(f, "Location", sizeof("Location") - 1, value.data, value.len);
+    }
+
+    if (r->chunked) {
+        pt_http_field_lit(f, "Transfer-Encoding", "chunked");
+    }
+
+    if (!r->keepalive) {
+        pt_http_field_lit(f, "Connection", "close");
+        return PT_OK;
+    }
+
+    pt_http_field_lit(f, "Connection", "keep-alive");
+
+    if (clcf->keepalive_header) {
+        pt_http_field_add(f, "Keep-Alive", sizeof("Keep-Alive") - 1, f->keep_alive,
+                          pt_uint_to_str(pt_cpymem(f->keep_alive, "timeout=", 8),
+                                         (uint64_t) clcf->keepalive_header)
+                          - f->keep_alive);
     }
 
     return PT_OK;
 }
 
+/* Whether the connection may carry another request after this response:
+ * not while the worker drains, and only when the client can tell where
+ * the body ends. */
+static void
+pt_http_header_keepalive(pt_http_request_t *r)
+{
+    if (r->keepalive && (pt_exiting || pt_terminate || r->connection->close)) {
+        r->keepalive = 0;
+    }
+
+    if (r->keepalive && r->headers_out.content_length_n < 0 && !r->chunked
+        && !r->header_only)
+    {
+        r->keepalive = 0;
+    }
+}
+
+/* Runs body with h at each live header of the response list. */
+#define pt_http_header_list_each(r, h, body)                                \
+    do {                                                                    \
+        pt_uint_t        i_;                                                \
+        pt_list_part_t  *part_ = &(r)->headers_out.headers.part;            \
+        pt_http_header_t *arr_ = part_->elts;                               \
+        for (i_ = 0; /* void */ ; i_++) {                                   \
+            if (i_ >= part_->nelts) {                                       \
+                if (part_->next == NULL) {                                  \
+                    break;                                                  \
+                }                                                           \
+                part_ = part_->next;                                        \
+                arr_ = part_->elts;                                         \
+                i_ = 0;                                                     \
+            }                                                               \
+            if (arr_[i_].hash == 0) {                                       \
+                continue;                                                   \
+            }                                                               \
+            h = &arr_[i_];                                                  \
+            body                                                            \
+        }                                                                   \
+    } while (0)
+
 static pt_int_t
 pt_http_header_filter(pt_http_request_t *r)
 {
     size_t                    len;
-    u_char                   *p;
-    u_char                    numbuf[4], addr[PT_SOCKADDR_STRLEN];
-    pt_str_t                  line, host, *date;
+    u_char                   *p, numbuf[4];
+    pt_str_t                  line;
     pt_buf_t                 *b;
-    in_port_t                 port;
     pt_uint_t                 i;
     pt_chain_t                out;
-    pt_list_part_t           *part;
-    pt_connection_t          *c;
-    pt_http_header_t         *h, *location;
+    pt_http_header_t         *h;
+    pt_http_fields_t          f;
     pt_http_core_loc_conf_t  *clcf;
 
     if (r->header_sent) {
@@ -154,16 +350,11 @@ pt_http_header_filter(pt_http_request_t *r)
 
     r->header_sent = 1;
 
-    if (r != r->main) {
+    if (r != r->main || r->http_version < PT_HTTP_VERSION_10) {
+        /* a subrequest, or HTTP/0.9: the body alone */
         return PT_OK;
     }
 
-    if (r->http_version < PT_HTTP_VERSION_10) {
-        /* HTTP/0.9: the body alone */
-        return PT_OK;
-    }
-
-    c = r->connection;
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
 
     if (r->method == PT_HTTP_HEAD) {
@@ -181,222 +372,42 @@ pt_http_header_filter(pt_http_request_t *r)
 
     (void) pt_http_header_status(r, &line, numbuf);
 
-    /* The connection's fate. */
+    pt_http_header_keepalive(r);
 
-    if (r->keepalive && (pt_exiting || pt_terminate || c->close)) {
-        r->keepalive = 0;
+    if (pt_http_header_fixed_fields(r, clcf, &f) != PT_OK) {
+        return PT_ERROR;
     }
 
-    if (r->keepalive && r->headers_out.content_length_n < 0 && !r->chunked
-        && !r->header_only)
-    {
-        /* the end of the body is the end of the connection */
-        r->keepalive = 0;
+    len = sizeof("HTTP/1.1 ") - 1 + line.len + 2 + 2;
+
+    for (i = 0; i < f.n; i++) {
+        len += f.field[i].name.len + 2 + f.field[i].value.len + 2;
     }
 
-    /* Pass 1: the size. */
-
-    len = pt_http_lit_len("HTTP/1.1 ") + line.len + 2;
-
-    if (r->headers_out.server == NULL) {
-        len += clcf->server_tokens ? pt_http_lit_len(pt_http_server_full)
-                                   : pt_http_lit_len(pt_http_server_short);
-    }
-
-    date = (pt_str_t *) &pt_cached_http_time;
-
-    if (r->headers_out.date == NULL) {
-        len += pt_http_lit_len("Date: ") + date->len + 2;
-    }
-
-    if (r->headers_out.content_type.len) {
-        len += pt_http_lit_len("Content-Type: ") + r->headers_out.content_type.len + 2;
-
-        if (r->headers_out.content_type_len == r->headers_out.content_type.len
-            && r->headers_out.charset.len)
-        {
-            len += pt_http_lit_len("; charset=") + r->headers_out.charset.len;
-        }
-    }
-
-    if (r->headers_out.content_length == NULL && r->headers_out.content_length_n >= 0) {
-        len += pt_http_lit_len("Content-Length: ") + PT_OFF_T_LEN + 2;
-    }
-
-    if (r->headers_out.last_modified == NULL
-        && r->headers_out.last_modified_time != -1)
-    {
-        len += pt_http_lit_len("Last-Modified: Mon, 28 Sep 1970 06:00:00 GMT" CRLF);
-    }
-
-    location = r->headers_out.location;
-    port = 0;
-    pt_str_null(&host);
-
-    if (location && location->hash && location->value.len
-        && location->value.data[0] == '/' && clcf->absolute_redirect)
-    {
-        if (pt_http_header_location_prefix(r, clcf, &host, &port, addr) != PT_OK) {
-            return PT_ERROR;
-        }
-
-        location->hash = 0;     /* written below, not with the list */
-
-        len += pt_http_lit_len("Location: http://") + host.len + location->value.len + 2;
-
-        if (port) {
-            len += pt_http_lit_len(":65535");
-        }
-
-    } else {
-        location = NULL;
-    }
-
-    if (r->chunked) {
-        len += pt_http_lit_len("Transfer-Encoding: chunked" CRLF);
-    }
-
-    if (r->keepalive) {
-        len += pt_http_lit_len("Connection: keep-alive" CRLF);
-
-        if (clcf->keepalive_header) {
-            len += pt_http_lit_len("Keep-Alive: timeout=") + PT_TIME_T_LEN + 2;
-        }
-
-    } else {
-        len += pt_http_lit_len("Connection: close" CRLF);
-    }
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0) {
-            continue;
-        }
-
-        len += h[i].key.len + 2 + h[i].value.len + 2;
-    }
-
-    len += 2;
-
-    /* Pass 2: the bytes. */
+    pt_http_header_list_each(r, h, { len += h->key.len + 2 + h->value.len + 2; });
 
     b = pt_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return PT_ERROR;
     }
 
-    p = pt_cpymem(b->last, "HTTP/1.1 ", pt_http_lit_len("HTTP/1.1 "));
+    p = pt_cpymem(b->last, "HTTP/1.1 ", sizeof("HTTP/1.1 ") - 1);
     p = pt_cpymem(p, line.data, line.len);
     *p++ = CR; *p++ = LF;
 
-    if (r->headers_out.server == NULL) {
-        if (clcf->server_tokens) {
-            p = pt_cpymem(p, pt_http_server_full, pt_http_lit_len(pt_http_server_full));
-        } else {
-            p = pt_cpymem(p, pt_http_server_short, pt_http_lit_len(pt_http_server_short));
-        }
-    }
-
-    if (r->headers_out.date == NULL) {
-        p = pt_cpymem(p, "Date: ", pt_http_lit_len("Date: "));
-        p = pt_cpymem(p, date->data, date->len);
-        *p++ = CR; *p++ = LF;
-    }
-
-    if (r->headers_out.content_type.len) {
-        p = pt_cpymem(p, "Content-Type: ", pt_http_lit_len("Content-Type: "));
-        p = pt_cpymem(p, r->headers_out.content_type.data,
-                      r->headers_out.content_type.len);
-
-        if (r->headers_out.content_type_len == r->headers_out.content_type.len
-            && r->headers_out.charset.len)
-        {
-            p = pt_cpymem(p, "; charset=", pt_http_lit_len("; charset="));
-            p = pt_cpymem(p, r->headers_out.charset.data, r->headers_out.charset.len);
-        }
-
-        *p++ = CR; *p++ = LF;
-    }
-
-    if (r->headers_out.content_length == NULL && r->headers_out.content_length_n >= 0) {
-        p = pt_cpymem(p, "Content-Length: ", pt_http_lit_len("Content-Length: "));
-        p = pt_uint_to_str(p, (uint64_t) r->headers_out.content_length_n);
-        *p++ = CR; *p++ = LF;
-    }
-
-    if (r->headers_out.last_modified == NULL
-        && r->headers_out.last_modified_time != -1)
-    {
-        p = pt_cpymem(p, "Last-Modified: ", pt_http_lit_len("Last-Modified: "));
-        p = pt_http_time(p, r->headers_out.last_modified_time);
-        *p++ = CR; *p++ = LF;
-    }
-
-    if (location) {
-        p = pt_cpymem(p, "Location: http://", pt_http_lit_len("Location: http://"));
-        p = pt_cpymem(p, host.data, host.len);
-
-        if (port) {
-            *p++ = ':';
-            p = pt_uint_to_str(p, port);
-        }
-
-        p = pt_cpymem(p, location->value.data, location->value.len);
-        *p++ = CR; *p++ = LF;
-    }
-
-    if (r->chunked) {
-        p = pt_cpymem(p, "Transfer-Encoding: chunked" CRLF,
-                      pt_http_lit_len("Transfer-Encoding: chunked" CRLF));
-    }
-
-    if (r->keepalive) {
-        p = pt_cpymem(p, "Connection: keep-alive" CRLF,
-                      pt_http_lit_len("Connection: keep-alive" CRLF));
-
-        if (clcf->keepalive_header) {
-            p = pt_cpymem(p, "Keep-Alive: timeout=", pt_http_lit_len("Keep-Alive: timeout="));
-            p = pt_uint_to_str(p, (uint64_t) clcf->keepalive_header);
-            *p++ = CR; *p++ = LF;
-        }
-
-    } else {
-        p = pt_cpymem(p, "Connection: close" CRLF, pt_http_lit_len("Connection: close" CRLF));
-    }
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0) {
-            continue;
-        }
-
-        p = pt_cpymem(p, h[i].key.data, h[i].key.len);
+    for (i = 0; i < f.n; i++) {
+        p = pt_cpymem(p, f.field[i].name.data, f.field[i].name.len);
         *p++ = ':'; *p++ = ' ';
-        p = pt_cpymem(p, h[i].value.data, h[i].value.len);
+        p = pt_cpymem(p, f.field[i].value.data, f.field[i].value.len);
         *p++ = CR; *p++ = LF;
     }
+
+    pt_http_header_list_each(r, h, {
+        p = pt_cpymem(p, h->key.data, h->key.len);
+        *p++ = ':'; *p++ = ' ';
+        p = pt_cpymem(p, h->value.data, h->value.len);
+        *p++ = CR; *p++ = LF;
+    });
 
     *p++ = CR; *p++ = LF;
 

@@ -3,10 +3,8 @@
  *
  *   accept -> pt_http_init_connection
  *     -> wait_request_handler     idle: no buffer until bytes arrive
- *     -> process_request_line     parse as data arrives
- *     -> process_request_headers  one header per line, pointers into the
- *                                 buffer; a line that outgrows the buffer
- *                                 moves to a large header buffer
+ *     -> process_request_line     parse the head as data arrives, see
+ *        process_request_headers  pt_http_request_header.c
  *     -> process_request          the phases (pt_http_core_module.c)
  *     -> pt_http_finalize_request write on, or finish:
  *          keepalive              reuse the request pool; pipelined bytes
@@ -25,26 +23,6 @@
 
 static void pt_http_wait_request_handler(pt_event_t *rev);
 static pt_http_request_t *pt_http_create_request(pt_connection_t *c);
-static void pt_http_process_request_line(pt_event_t *rev);
-static void pt_http_process_request_headers(pt_event_t *rev);
-static ssize_t pt_http_read_request_header(pt_http_request_t *r);
-static pt_int_t pt_http_alloc_large_header_buffer(pt_http_request_t *r,
-    pt_uint_t request_line);
-static pt_int_t pt_http_process_request_uri(pt_http_request_t *r);
-static pt_int_t pt_http_process_request_header(pt_http_request_t *r);
-static void pt_http_process_request(pt_http_request_t *r);
-static pt_int_t pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host);
-
-static pt_int_t pt_http_process_header_line(pt_http_request_t *r,
-    pt_http_header_t *h, pt_uint_t offset);
-static pt_int_t pt_http_process_unique_header_line(pt_http_request_t *r,
-    pt_http_header_t *h, pt_uint_t offset);
-static pt_int_t pt_http_process_host(pt_http_request_t *r,
-    pt_http_header_t *h, pt_uint_t offset);
-static pt_int_t pt_http_process_connection(pt_http_request_t *r,
-    pt_http_header_t *h, pt_uint_t offset);
-
-static void pt_http_request_handler(pt_event_t *ev);
 static void pt_http_finalize_connection(pt_http_request_t *r);
 static pt_int_t pt_http_set_write_handler(pt_http_request_t *r);
 static void pt_http_writer(pt_http_request_t *r);
@@ -52,61 +30,119 @@ static void pt_http_test_reading(pt_http_request_t *r);
 static void pt_http_set_keepalive(pt_http_request_t *r);
 static void pt_http_set_lingering_close(pt_connection_t *c);
 static void pt_http_lingering_close_handler(pt_event_t *rev);
-static void pt_http_close_request(pt_http_request_t *r, pt_int_t rc);
 static void pt_http_log_request(pt_http_request_t *r);
 static void pt_http_empty_handler(pt_event_t *ev);
 
-#define pt_http_hdr_off(field)  offsetof(pt_http_headers_in_t, field)
+/* ---- memory of idle connections ----
+ *
+ * An idle keepalive connection holds neither a request pool nor header
+ * buffer memory: both go back to small per-worker caches when a request
+ * ends, and the next request, on any connection, takes them from there
+ * (most recently used first, so they are warm).  Steady traffic therefore
+ * allocates nothing, and ten thousand idle connections cost ten thousand
+ * connection pools only.
+ */
 
-pt_http_header_in_t  pt_http_headers_in[] = {
-    { pt_string("Host"), pt_http_hdr_off(host), pt_http_process_host },
-    { pt_string("Connection"), pt_http_hdr_off(connection),
-      pt_http_process_connection },
-    { pt_string("If-Modified-Since"), pt_http_hdr_off(if_modified_since),
-      pt_http_process_unique_header_line },
-    { pt_string("If-Unmodified-Since"), pt_http_hdr_off(if_unmodified_since),
-      pt_http_process_unique_header_line },
-    { pt_string("If-Match"), pt_http_hdr_off(if_match), pt_http_process_header_line },
-    { pt_string("If-None-Match"), pt_http_hdr_off(if_none_match),
-      pt_http_process_header_line },
-    { pt_string("User-Agent"), pt_http_hdr_off(user_agent), pt_http_process_header_line },
-    { pt_string("Referer"), pt_http_hdr_off(referer), pt_http_process_header_line },
-    { pt_string("Content-Length"), pt_http_hdr_off(content_length),
-      pt_http_process_unique_header_line },
-    { pt_string("Content-Range"), pt_http_hdr_off(content_range),
-      pt_http_process_unique_header_line },
-    { pt_string("Content-Type"), pt_http_hdr_off(content_type),
-      pt_http_process_header_line },
-    { pt_string("Range"), pt_http_hdr_off(range), pt_http_process_header_line },
-    { pt_string("If-Range"), pt_http_hdr_off(if_range),
-      pt_http_process_unique_header_line },
-    { pt_string("Transfer-Encoding"), pt_http_hdr_off(transfer_encoding),
-      pt_http_process_unique_header_line },
-    { pt_string("TE"), pt_http_hdr_off(te), pt_http_process_header_line },
-    { pt_string("Expect"), pt_http_hdr_off(expect), pt_http_process_unique_header_line },
-    { pt_string("Upgrade"), pt_http_hdr_off(upgrade), pt_http_process_header_line },
-    { pt_string("Accept-Encoding"), pt_http_hdr_off(accept_encoding),
-      pt_http_process_header_line },
-    { pt_string("Via"), pt_http_hdr_off(via), pt_http_process_header_line },
-    { pt_string("Authorization"), pt_http_hdr_off(authorization),
-      pt_http_process_unique_header_line },
-    { pt_string("Keep-Alive"), pt_http_hdr_off(keep_alive), pt_http_process_header_line },
-    { pt_string("X-Forwarded-For"), pt_http_hdr_off(x_forwarded_for),
-      pt_http_process_header_line },
-    { pt_string("X-Real-IP"), pt_http_hdr_off(x_real_ip), pt_http_process_header_line },
-    { pt_string("Accept"), pt_http_hdr_off(accept), pt_http_process_header_line },
-    { pt_string("Accept-Language"), pt_http_hdr_off(accept_language),
-      pt_http_process_header_line },
-    { pt_string("Cookie"), pt_http_hdr_off(cookie), pt_http_process_header_line },
-    { pt_null_string, 0, NULL }
-};
+#define PT_HTTP_CACHE_MAX  64
 
-static char  *pt_http_client_errors[] = {
-    "client sent invalid method",
-    "client sent invalid request",
-    "client sent invalid version",
-    "client sent invalid method in HTTP/0.9 request"
-};
+typedef struct {
+    void        *elts[PT_HTTP_CACHE_MAX];
+    pt_uint_t    n;
+    size_t       size;          /* every cached block has this size */
+} pt_http_block_cache_t;
+
+static pt_http_block_cache_t  pt_http_pool_cache;
+static pt_http_block_cache_t  pt_http_buffer_cache;
+
+static pt_pool_t *
+pt_http_get_request_pool(size_t size, pt_log_t *log)
+{
+    pt_pool_t              *pool;
+    pt_http_block_cache_t  *cache;
+
+    cache = &pt_http_pool_cache;
+
+    if (cache->n && cache->size == size) {
+        pool = cache->elts[--cache->n];
+        pool->log = log;
+        return pool;
+    }
+
+    return pt_create_pool(size, log);
+}
+
+/* Runs the pool's cleanups, then keeps it (emptied) or destroys it: only
+ * pools that never grew past their first block are kept. */
+static void
+pt_http_put_request_pool(pt_pool_t *pool)
+{
+    size_t                  size;
+    pt_pool_cleanup_t      *cln;
+    pt_http_block_cache_t  *cache;
+
+    for (cln = pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler) {
+            cln->handler(cln->data);
+        }
+    }
+
+    pool->cleanup = NULL;
+
+    cache = &pt_http_pool_cache;
+    size = pool->d.end - (u_char *) pool;
+
+    if (cache->n == 0) {
+        cache->size = size;
+    }
+
+    if (pool->d.next || cache->n == PT_HTTP_CACHE_MAX || cache->size != size) {
+        pt_destroy_pool(pool);
+        return;
+    }
+
+    pt_reset_pool(pool);
+    cache->elts[cache->n++] = pool;
+}
+
+/* Memory for c->buffer (client_header_buffer_size bytes). */
+static u_char *
+pt_http_alloc_header_buffer(size_t size, pt_log_t *log)
+{
+    pt_http_block_cache_t  *cache;
+
+    cache = &pt_http_buffer_cache;
+
+    if (cache->n && cache->size == size) {
+        return cache->elts[--cache->n];
+    }
+
+    return pt_alloc(size, log);
+}
+
+static void
+pt_http_free_header_buffer(pt_buf_t *b)
+{
+    size_t                  size;
+    pt_http_block_cache_t  *cache;
+
+    cache = &pt_http_buffer_cache;
+    size = b->end - b->start;
+
+    if (cache->n == 0) {
+        cache->size = size;
+    }
+
+    if (cache->n < PT_HTTP_CACHE_MAX && cache->size == size) {
+        cache->elts[cache->n++] = b->start;
+    } else {
+        pt_free(b->start);
+    }
+
+    b->start = NULL;
+    b->pos = NULL;
+    b->last = NULL;
+    b->end = NULL;
+}
 
 /* ---- connection setup ---- */
 
@@ -222,9 +258,8 @@ pt_http_init_connection(pt_connection_t *c)
 /*
  * Waits for the first byte of a request: of the first one on a new
  * connection and of each next one on a keepalive connection.  The header
- * buffer exists only while bytes are there to hold: it is allocated on
- * arrival and, when it is large enough to come from the heap, released
- * again while idle.
+ * buffer exists only while bytes are there to hold: it is taken on
+ * arrival and given back while the connection is idle.
  */
 static void
 pt_http_wait_request_handler(pt_event_t *rev)
@@ -262,7 +297,7 @@ pt_http_wait_request_handler(pt_event_t *rev)
     }
 
     if (b->start == NULL) {
-        b->start = pt_palloc(c->pool, size);
+        b->start = pt_http_alloc_header_buffer(size, c->log);
         if (b->start == NULL) {
             pt_http_close_connection(c);
             return;
@@ -287,8 +322,8 @@ pt_http_wait_request_handler(pt_event_t *rev)
             pt_event_add_timer(rev, 1000);
         }
 
-        if (b->pos == b->last && pt_pfree(c->pool, b->start) == PT_OK) {
-            b->start = NULL;
+        if (b->pos == b->last) {
+            pt_http_free_header_buffer(b);
         }
 
         return;
@@ -316,7 +351,10 @@ pt_http_wait_request_handler(pt_event_t *rev)
     c->idle = 0;
     pt_reusable_connection(c, 0);
 
-    if (rev->timer_set) {
+    /* The first request's head must arrive within client_header_timeout of
+     * the connect (that timer stays); on a keepalive connection the idle
+     * timer ends here and the header timer starts when reading stalls. */
+    if (c->requests && rev->timer_set) {
         pt_event_del_timer(rev);
     }
 
@@ -331,25 +369,12 @@ pt_http_wait_request_handler(pt_event_t *rev)
     pt_http_process_request_line(rev);
 }
 
-/* The request pool lives as long as the connection: destroyed with it. */
-static void
-pt_http_destroy_request_pool(void *data)
-{
-    pt_http_connection_t  *hc = data;
-
-    if (hc->request_pool) {
-        pt_destroy_pool(hc->request_pool);
-        hc->request_pool = NULL;
-    }
-}
-
-/* A request in the connection's reusable request pool. */
+/* A request, in a request pool from the cache. */
 static pt_http_request_t *
 pt_http_create_request(pt_connection_t *c)
 {
     pt_pool_t                 *pool;
     pt_time_t                 *tp;
-    pt_pool_cleanup_t         *cln;
     pt_http_request_t         *r;
     pt_http_log_ctx_t         *ctx;
     pt_http_connection_t      *hc;
@@ -360,26 +385,14 @@ pt_http_create_request(pt_connection_t *c)
     cscf = hc->conf_ctx->srv_conf[pt_http_core_module.ctx_index];
     cmcf = hc->conf_ctx->main_conf[pt_http_core_module.ctx_index];
 
-    pool = hc->request_pool;
-
+    pool = pt_http_get_request_pool(cscf->request_pool_size, c->log);
     if (pool == NULL) {
-        cln = pt_pool_cleanup_add(c->pool, 0);
-        if (cln == NULL) {
-            return NULL;
-        }
-
-        pool = pt_create_pool(cscf->request_pool_size, c->log);
-        if (pool == NULL) {
-            return NULL;
-        }
-
-        hc->request_pool = pool;
-        cln->handler = pt_http_destroy_request_pool;
-        cln->data = hc;
+        return NULL;
     }
 
     r = pt_pcalloc(pool, sizeof(pt_http_request_t));
     if (r == NULL) {
+        pt_destroy_pool(pool);
         return NULL;
     }
 
@@ -403,6 +416,7 @@ pt_http_create_request(pt_connection_t *c)
         || pt_list_init(&r->headers_out.trailers, pool, 2, sizeof(pt_http_header_t))
            != PT_OK)
     {
+        pt_destroy_pool(pool);
         return NULL;
     }
 
@@ -410,6 +424,7 @@ pt_http_create_request(pt_connection_t *c)
     r->variables = pt_pcalloc(pool, (cmcf->variables.nelts + 1)
                                     * sizeof(pt_http_variable_value_t));
     if (r->ctx == NULL || r->variables == NULL) {
+        pt_destroy_pool(pool);
         return NULL;
     }
 
@@ -441,834 +456,9 @@ pt_http_create_request(pt_connection_t *c)
     return r;
 }
 
-/* ---- reading the head ---- */
-
-/* The request line and headers have been read up to b->pos: log a parse
- * error with what we have of the request line. */
-static void
-pt_http_set_request_line_for_log(pt_http_request_t *r)
-{
-    u_char  *p;
-
-    if (r->request_line.len || r->request_start == NULL) {
-        return;
-    }
-
-    for (p = r->request_start; p < r->header_in->last; p++) {
-        if (*p == CR || *p == LF) {
-            break;
-        }
-    }
-
-    r->request_line.len = p - r->request_start;
-    r->request_line.data = r->request_start;
-}
-
-static pt_int_t
-pt_http_request_line_done(pt_http_request_t *r)
-{
-    pt_str_t   host;
-    pt_uint_t  lowcase;
-
-    r->request_line.len = r->request_end - r->request_start;
-    r->request_line.data = r->request_start;
-    r->request_length = r->header_in->pos - r->request_start;
-
-    r->method_name.len = r->method_end - r->request_start;
-    r->method_name.data = r->request_start;
-
-    if (r->http_protocol_start) {
-        r->http_protocol.data = r->http_protocol_start;
-        r->http_protocol.len = r->request_end - r->http_protocol_start;
-    }
-
-    if (pt_http_process_request_uri(r) != PT_OK) {
-        return PT_ERROR;
-    }
-
-    if (r->schema_end) {
-        r->schema.len = r->schema_end - r->schema_start;
-        r->schema.data = r->schema_start;
-    }
-
-    if (r->host_end) {
-        /* absolute-form: the target's host takes precedence over Host */
-        host.data = r->host_start;
-        host.len = (r->port_end ? r->port_end : r->host_end) - r->host_start;
-
-        if (pt_http_validate_host(&host, &lowcase) != PT_OK) {
-            pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                         "client sent invalid host in request line");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-
-        if (lowcase) {
-            host.data = pt_pstrdup(r->pool, &host);
-            if (host.data == NULL) {
-                pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-                return PT_ERROR;
-            }
-            pt_strlow(host.data, host.data, host.len);
-        }
-
-        if (pt_http_set_virtual_server(r, &host) == PT_ERROR) {
-            return PT_ERROR;
-        }
-
-        r->headers_in.server = host;
-    }
-
-    return PT_OK;
-}
-
-static void
-pt_http_process_request_line(pt_event_t *rev)
-{
-    ssize_t              n;
-    pt_int_t             rc, rv;
-    pt_connection_t     *c;
-    pt_http_request_t   *r;
-
-    c = rev->data;
-    r = c->data;
-
-    if (rev->timedout) {
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        c->timedout = 1;
-        pt_http_close_request(r, PT_HTTP_REQUEST_TIME_OUT);
-        return;
-    }
-
-    if (c->close && c->error) {
-        pt_http_close_request(r, 0);
-        return;
-    }
-
-    rc = PT_AGAIN;
-
-    for ( ;; ) {
-
-        if (rc == PT_AGAIN) {
-            n = pt_http_read_request_header(r);
-            if (n == PT_AGAIN || n == PT_ERROR) {
-                return;
-            }
-        }
-
-        rc = pt_http_parse_request_line(r, r->header_in);
-
-        if (rc == PT_OK) {
-            if (pt_http_request_line_done(r) != PT_OK) {
-                return;
-            }
-
-            if (r->http_version < PT_HTTP_VERSION_10) {
-                /* HTTP/0.9: no headers follow */
-                if (r->headers_in.server.len == 0
-                    && pt_http_set_virtual_server(r, &r->headers_in.server) == PT_ERROR)
-                {
-                    return;
-                }
-                pt_http_process_request(r);
-                return;
-            }
-
-            c->log->action = "reading client request headers";
-            rev->handler = pt_http_process_request_headers;
-            pt_http_process_request_headers(rev);
-            return;
-        }
-
-        if (rc != PT_AGAIN) {
-            pt_http_set_request_line_for_log(r);
-            pt_log_error(PT_LOG_INFO, c->log, 0, "%s",
-                         pt_http_client_errors[rc - PT_HTTP_PARSE_INVALID_METHOD]);
-
-            pt_http_finalize_request(r, rc == PT_HTTP_PARSE_INVALID_VERSION
-                                        ? PT_HTTP_VERSION_NOT_SUPPORTED
-                                        : PT_HTTP_BAD_REQUEST);
-            return;
-        }
-
-        /* PT_AGAIN: the line goes on past the end of the buffer */
-
-        if (r->header_in->pos == r->header_in->end) {
-            rv = pt_http_alloc_large_header_buffer(r, 1);
-
-            if (rv == PT_ERROR) {
-                pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            if (rv == PT_DECLINED) {
-                r->request_line.len = r->header_in->end - r->request_start;
-                r->request_line.data = r->request_start;
-
-                pt_log_error(PT_LOG_INFO, c->log, 0, "client sent too long URI");
-                pt_http_finalize_request(r, PT_HTTP_REQUEST_URI_TOO_LARGE);
-                return;
-            }
-        }
-    }
-}
-
-/* Sets r->uri, r->args, r->exten, r->unparsed_uri from the parsed line. */
-static pt_int_t
-pt_http_process_request_uri(pt_http_request_t *r)
-{
-    u_char                   *end;
-    pt_http_core_srv_conf_t  *cscf;
-
-    end = r->args_start ? r->args_start - 1 : r->uri_end;
-
-    if (r->complex_uri || r->quoted_uri) {
-        r->uri.data = pt_pnalloc(r->pool, end - r->uri_start + 1);
-        if (r->uri.data == NULL) {
-            pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-            return PT_ERROR;
-        }
-
-        cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-
-        if (pt_http_parse_complex_uri(r, cscf->merge_slashes) != PT_OK) {
-            r->uri.len = 0;
-            pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                         "client sent invalid request");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-
-    } else {
-        r->uri.len = end - r->uri_start;
-        r->uri.data = r->uri_start;
-
-        if (r->uri_ext) {
-            r->exten.len = end - r->uri_ext;
-            r->exten.data = r->uri_ext;
-        }
-    }
-
-    r->unparsed_uri.len = r->uri_end - r->uri_start;
-    r->unparsed_uri.data = r->uri_start;
-    r->valid_unparsed_uri = r->empty_path_in_uri ? 0 : 1;
-
-    if (r->args_start && r->uri_end > r->args_start) {
-        r->args.len = r->uri_end - r->args_start;
-        r->args.data = r->args_start;
-    }
-
-    return PT_OK;
-}
-
-/* Logs and answers a header line the parser or a size limit rejected;
- * [start, end) is the offending line, start NULL when unknown. */
-static void
-pt_http_header_error(pt_http_request_t *r, pt_int_t status, const char *what,
-    u_char *start, u_char *end)
-{
-    size_t  len;
-
-    if (start == NULL || end < start) {
-        pt_log_error(PT_LOG_INFO, r->connection->log, 0, "client sent %s", what);
-
-    } else {
-        len = end - start;
-        if (len > PT_MAX_ERROR_STR - 300) {
-            len = PT_MAX_ERROR_STR - 300;
-        }
-        pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                     "client sent %s: \"%.*s\"", what, (int) len, start);
-    }
-
-    r->lingering_close = 1;
-    pt_http_finalize_request(r, status);
-}
-
-static pt_http_header_in_t *
-pt_http_find_header_in(pt_http_core_main_conf_t *cmcf, pt_http_header_t *h)
-{
-    pt_uint_t             key, mask;
-    pt_http_header_in_t  *hh;
-
-    mask = cmcf->headers_in_hash_size - 1;
-
-    for (key = h->hash & mask; (hh = cmcf->headers_in_hash[key]);
-         key = (key + 1) & mask)
-    {
-        if (hh->name.len == h->key.len
-            && pt_strncasecmp(hh->name.data, h->lowcase_key, h->key.len) == 0)
-        {
-            return hh;
-        }
-    }
-
-    return NULL;
-}
-
-/* Stores the header line the parser just found. */
-static pt_int_t
-pt_http_store_header(pt_http_request_t *r)
-{
-    pt_http_header_t          *h;
-    pt_http_header_in_t       *hh;
-    pt_http_core_main_conf_t  *cmcf;
-
-    h = pt_list_push(&r->headers_in.headers);
-    if (h == NULL) {
-        pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-        return PT_ERROR;
-    }
-
-    h->hash = r->header_hash;
-    h->key.len = r->header_name_end - r->header_name_start;
-    h->key.data = r->header_name_start;
-    h->value.len = r->header_end - r->header_start;
-    h->value.data = r->header_start;
-    h->next = NULL;
-
-    h->lowcase_key = pt_pnalloc(r->pool, h->key.len);
-    if (h->lowcase_key == NULL) {
-        pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-        return PT_ERROR;
-    }
-
-    if (h->key.len == r->lowcase_index) {
-        pt_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
-    } else {
-        pt_strlow(h->lowcase_key, h->key.data, h->key.len);
-    }
-
-    cmcf = pt_http_get_module_main_conf(r, pt_http_core_module);
-
-    hh = pt_http_find_header_in(cmcf, h);
-
-    if (hh && hh->handler(r, h, hh->offset) != PT_OK) {
-        return PT_ERROR;
-    }
-
-    return PT_OK;
-}
-
-static void
-pt_http_process_request_headers(pt_event_t *rev)
-{
-    ssize_t                   n;
-    pt_int_t                  rc, rv;
-    pt_connection_t          *c;
-    pt_http_request_t        *r;
-    pt_http_core_srv_conf_t  *cscf;
-
-    c = rev->data;
-    r = c->data;
-
-    if (rev->timedout) {
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        c->timedout = 1;
-        pt_http_close_request(r, PT_HTTP_REQUEST_TIME_OUT);
-        return;
-    }
-
-    if (c->close && c->error) {
-        pt_http_close_request(r, 0);
-        return;
-    }
-
-    rc = PT_AGAIN;
-
-    for ( ;; ) {
-
-        if (rc == PT_AGAIN) {
-
-            if (r->header_in->pos == r->header_in->end) {
-                rv = pt_http_alloc_large_header_buffer(r, 0);
-
-                if (rv == PT_ERROR) {
-                    pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-                    return;
-                }
-
-                if (rv == PT_DECLINED) {
-                    if (r->state == 0) {
-                        pt_http_header_error(r, PT_HTTP_REQUEST_HEADER_TOO_LARGE,
-                                             "too large request", NULL, NULL);
-                    } else {
-                        pt_http_header_error(r, PT_HTTP_REQUEST_HEADER_TOO_LARGE,
-                                             "too long header line",
-                                             r->header_name_start,
-                                             r->header_in->pos);
-                    }
-                    return;
-                }
-            }
-
-            n = pt_http_read_request_header(r);
-            if (n == PT_AGAIN || n == PT_ERROR) {
-                return;
-            }
-        }
-
-        cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-
-        rc = pt_http_parse_header_line(r, r->header_in, cscf->underscores_in_headers);
-
-        if (rc == PT_OK) {
-            r->request_length += r->header_in->pos - r->header_name_start;
-
-            if (r->invalid_header && cscf->ignore_invalid_headers) {
-                pt_log_error(PT_LOG_INFO, c->log, 0,
-                             "client sent invalid header line: \"%.*s\"",
-                             (int) (r->header_end - r->header_name_start),
-                             r->header_name_start);
-                continue;
-            }
-
-            if (pt_http_store_header(r) != PT_OK) {
-                return;
-            }
-
-            continue;
-        }
-
-        if (rc == PT_HTTP_PARSE_HEADER_DONE) {
-            r->request_length += r->header_in->pos - r->header_name_start;
-
-            c->log->action = "processing client request headers";
-
-            if (pt_http_process_request_header(r) != PT_OK) {
-                return;
-            }
-
-            pt_http_process_request(r);
-            return;
-        }
-
-        if (rc == PT_AGAIN) {
-            continue;
-        }
-
-        /* PT_HTTP_PARSE_INVALID_HEADER */
-        pt_http_header_error(r, PT_HTTP_BAD_REQUEST, "invalid header line",
-                             r->header_name_start, r->header_in->pos);
-        return;
-    }
-}
-
-/* Returns the bytes waiting in the header buffer, reading if there are
- * none; PT_AGAIN (the read event is armed) or PT_ERROR (the request is
- * finalized). */
-static ssize_t
-pt_http_read_request_header(pt_http_request_t *r)
-{
-    ssize_t                   n;
-    pt_event_t               *rev;
-    pt_connection_t          *c;
-    pt_http_core_srv_conf_t  *cscf;
-
-    c = r->connection;
-    rev = c->read;
-
-    n = r->header_in->last - r->header_in->pos;
-
-    if (n > 0) {
-        return n;
-    }
-
-    if (rev->ready) {
-        n = c->recv(c, r->header_in->last, r->header_in->end - r->header_in->last);
-    } else {
-        n = PT_AGAIN;
-    }
-
-    if (n == PT_AGAIN) {
-        if (!rev->timer_set) {
-            cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-            pt_event_add_timer(rev, cscf->client_header_timeout);
-        }
-
-        if (pt_handle_read_event(rev, 0) != PT_OK) {
-            pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-            return PT_ERROR;
-        }
-
-        return PT_AGAIN;
-    }
-
-    if (n == 0) {
-        pt_log_error(PT_LOG_INFO, c->log, 0, "client prematurely closed connection");
-    }
-
-    if (n == 0 || n == PT_ERROR) {
-        c->error = 1;
-        c->log->action = "reading client request headers";
-        pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-        return PT_ERROR;
-    }
-
-    r->header_in->last += n;
-
-    return n;
-}
-
-#define pt_http_rebase(field)                                               \
-    do {                                                                    \
-        if (r->field) {                                                     \
-            r->field = new + (r->field - old);                              \
-        }                                                                   \
-    } while (0)
-
-/*
- * The head outgrew its buffer: take a large header buffer (a free one, or
- * a new one while fewer than large_client_header_buffers.num are busy)
- * and move the incomplete request line or header line into it, fixing the
- * parser's pointers.  Lines already parsed stay where they are.  Returns
- * PT_DECLINED when the line alone is too long or no buffer is left.
- */
-static pt_int_t
-pt_http_alloc_large_header_buffer(pt_http_request_t *r, pt_uint_t request_line)
-{
-    u_char                   *old, *new;
-    size_t                    size, len;
-    pt_buf_t                 *b;
-    pt_chain_t               *cl;
-    pt_connection_t          *c;
-    pt_http_connection_t     *hc;
-    pt_http_core_srv_conf_t  *cscf;
-
-    c = r->connection;
-
-    if (request_line && r->request_start == NULL) {
-        /* only empty lines so far */
-        r->header_in->pos = r->header_in->start;
-        r->header_in->last = r->header_in->start;
-        return PT_OK;
-    }
-
-    old = request_line ? r->request_start : r->header_name_start;
-    len = r->state ? (size_t) (r->header_in->pos - old) : 0;
-
-    cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-    size = cscf->large_client_header_buffers.size;
-
-    if (len >= size) {
-        return PT_DECLINED;
-    }
-
-    hc = r->http_connection;
-
-    if (hc->nbusy >= cscf->large_client_header_buffers.num) {
-        return PT_DECLINED;
-    }
-
-    if (hc->free) {
-        cl = hc->free;
-        hc->free = cl->next;
-        b = cl->buf;
-
-        if (b->start && (size_t) (b->end - b->start) < size) {
-            (void) pt_pfree(c->pool, b->start);
-            b->start = NULL;
-        }
-
-    } else {
-        b = pt_calloc_buf(c->pool);
-        cl = pt_alloc_chain_link(c->pool);
-        if (b == NULL || cl == NULL) {
-            return PT_ERROR;
-        }
-        cl->buf = b;
-    }
-
-    if (b->start == NULL) {
-        b->start = pt_palloc(c->pool, size);
-        if (b->start == NULL) {
-            return PT_ERROR;
-        }
-        b->end = b->start + size;
-        b->temporary = 1;
-    }
-
-    cl->next = hc->busy;
-    hc->busy = cl;
-    hc->nbusy++;
-
-    new = b->start;
-
-    if (len) {
-        pt_memcpy(new, old, len);
-    }
-
-    b->pos = new + len;
-    b->last = new + len;
-
-    if (len == 0) {
-        r->header_in = b;
-        return PT_OK;
-    }
-
-    if (request_line) {
-        pt_http_rebase(request_start);
-        pt_http_rebase(request_end);
-        pt_http_rebase(method_end);
-        pt_http_rebase(uri_start);
-        pt_http_rebase(uri_end);
-        pt_http_rebase(uri_ext);
-        pt_http_rebase(args_start);
-        pt_http_rebase(schema_start);
-        pt_http_rebase(schema_end);
-        pt_http_rebase(host_start);
-        pt_http_rebase(host_end);
-        pt_http_rebase(port_end);
-        pt_http_rebase(http_protocol_start);
-
-    } else {
-        pt_http_rebase(header_name_start);
-        pt_http_rebase(header_name_end);
-        pt_http_rebase(header_start);
-        pt_http_rebase(header_end);
-    }
-
-    r->header_in = b;
-
-    return PT_OK;
-}
-
-/* ---- request header handlers ---- */
-
-/* Keeps the first occurrence in its slot and chains the others. */
-static pt_int_t
-pt_http_process_header_line(pt_http_request_t *r, pt_http_header_t *h,
-    pt_uint_t offset)
-{
-    pt_http_header_t  **ph;
-
-    ph = (pt_http_header_t **) ((char *) &r->headers_in + offset);
-
-    while (*ph) {
-        ph = &(*ph)->next;
-    }
-
-    *ph = h;
-
-    return PT_OK;
-}
-
-static pt_int_t
-pt_http_process_unique_header_line(pt_http_request_t *r, pt_http_header_t *h,
-    pt_uint_t offset)
-{
-    pt_http_header_t  **ph;
-
-    ph = (pt_http_header_t **) ((char *) &r->headers_in + offset);
-
-    if (*ph == NULL) {
-        *ph = h;
-        return PT_OK;
-    }
-
-    pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                 "client sent duplicate header line: \"" PT_STR_FMT ": " PT_STR_FMT
-                 "\", previous value: \"" PT_STR_FMT ": " PT_STR_FMT "\"",
-                 PT_STR_ARG(h->key), PT_STR_ARG(h->value),
-                 PT_STR_ARG((*ph)->key), PT_STR_ARG((*ph)->value));
-
-    pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-
-    return PT_ERROR;
-}
-
-static pt_int_t
-pt_http_process_host(pt_http_request_t *r, pt_http_header_t *h, pt_uint_t offset)
-{
-    pt_str_t   host;
-    pt_uint_t  lowcase;
-
-    if (r->headers_in.host) {
-        pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                     "client sent duplicate host header: \"" PT_STR_FMT ": "
-                     PT_STR_FMT "\", previous value: \"" PT_STR_FMT ": "
-                     PT_STR_FMT "\"",
-                     PT_STR_ARG(h->key), PT_STR_ARG(h->value),
-                     PT_STR_ARG(r->headers_in.host->key),
-                     PT_STR_ARG(r->headers_in.host->value));
-        pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-        return PT_ERROR;
-    }
-
-    r->headers_in.host = h;
-
-    host = h->value;
-
-    if (pt_http_validate_host(&host, &lowcase) != PT_OK) {
-        pt_log_error(PT_LOG_INFO, r->connection->log, 0,
-                     "client sent invalid host header");
-        pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-        return PT_ERROR;
-    }
-
-    if (r->headers_in.server.len) {
-        return PT_OK;
-    }
-
-    if (lowcase) {
-        host.data = pt_pstrdup(r->pool, &host);
-        if (host.data == NULL) {
-            pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-            return PT_ERROR;
-        }
-        pt_strlow(host.data, host.data, host.len);
-    }
-
-    if (pt_http_set_virtual_server(r, &host) == PT_ERROR) {
-        return PT_ERROR;
-    }
-
-    r->headers_in.server = host;
-
-    return PT_OK;
-}
-
-static pt_int_t
-pt_http_process_connection(pt_http_request_t *r, pt_http_header_t *h,
-    pt_uint_t offset)
-{
-    (void) pt_http_process_header_line(r, h, offset);
-
-    if (pt_http_list_has_token(&h->value, "close", sizeof("close") - 1)) {
-        r->headers_in.connection_type = PT_HTTP_CONNECTION_CLOSE;
-
-    } else if (r->headers_in.connection_type == 0
-               && pt_http_list_has_token(&h->value, "keep-alive",
-                                         sizeof("keep-alive") - 1))
-    {
-        r->headers_in.connection_type = PT_HTTP_CONNECTION_KEEP_ALIVE;
-    }
-
-    return PT_OK;
-}
-
-/* Checks the head as a whole once all of it is read (RFC 9112 6). */
-static pt_int_t
-pt_http_process_request_header(pt_http_request_t *r)
-{
-    pt_log_t          *log;
-    pt_http_header_t  *te;
-
-    log = r->connection->log;
-
-    if (r->headers_in.server.len == 0
-        && pt_http_set_virtual_server(r, &r->headers_in.server) == PT_ERROR)
-    {
-        return PT_ERROR;
-    }
-
-    if (r->headers_in.host == NULL && r->http_version > PT_HTTP_VERSION_10) {
-        pt_log_error(PT_LOG_INFO, log, 0,
-                     "client sent HTTP/1.1 request without \"Host\" header");
-        pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-        return PT_ERROR;
-    }
-
-    if (r->headers_in.content_length) {
-        r->headers_in.content_length_n =
-            pt_atoof(r->headers_in.content_length->value.data,
-                     r->headers_in.content_length->value.len);
-
-        if (r->headers_in.content_length_n == PT_ERROR) {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent invalid \"Content-Length\" header");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-    }
-
-    te = r->headers_in.transfer_encoding;
-
-    if (te) {
-        if (r->http_version < PT_HTTP_VERSION_11) {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent HTTP/1.0 request with "
-                         "\"Transfer-Encoding\" header");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-
-        if (te->value.len != sizeof("chunked") - 1
-            || pt_strncasecmp(te->value.data, (u_char *) "chunked", te->value.len) != 0)
-        {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent unknown \"Transfer-Encoding\": \""
-                         PT_STR_FMT "\"", PT_STR_ARG(te->value));
-            pt_http_finalize_request(r, PT_HTTP_NOT_IMPLEMENTED);
-            return PT_ERROR;
-        }
-
-        if (r->headers_in.content_length) {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent \"Content-Length\" and "
-                         "\"Transfer-Encoding\" headers at the same time");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-
-        r->headers_in.chunked = 1;
-    }
-
-    if (r->method == PT_HTTP_CONNECT) {
-        pt_log_error(PT_LOG_INFO, log, 0, "client sent CONNECT method");
-        pt_http_finalize_request(r, PT_HTTP_NOT_ALLOWED);
-        return PT_ERROR;
-    }
-
-    if (r->method == PT_HTTP_TRACE) {
-        pt_log_error(PT_LOG_INFO, log, 0, "client sent TRACE method");
-        pt_http_finalize_request(r, PT_HTTP_NOT_ALLOWED);
-        return PT_ERROR;
-    }
-
-    return PT_OK;
-}
-
-static void
-pt_http_process_request(pt_http_request_t *r)
-{
-    pt_connection_t  *c;
-
-    c = r->connection;
-
-    if (c->read->timer_set) {
-        pt_event_del_timer(c->read);
-    }
-
-    c->log->action = "processing request";
-
-    c->read->handler = pt_http_request_handler;
-    c->write->handler = pt_http_request_handler;
-    r->read_event_handler = pt_http_block_reading;
-
-    pt_http_handler(r);
-}
-
-static pt_int_t
-pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host)
-{
-    pt_http_core_srv_conf_t  *cscf;
-
-    cscf = pt_http_find_virtual_server(r->http_connection->addr_conf, host);
-
-    if (cscf == NULL) {
-        return PT_OK;
-    }
-
-    r->srv_conf = cscf->ctx->srv_conf;
-    r->loc_conf = cscf->ctx->loc_conf;
-
-    return PT_OK;
-}
-
 /* ---- running and finishing ---- */
 
-static void
+void
 pt_http_request_handler(pt_event_t *ev)
 {
     pt_connection_t    *c;
@@ -1576,22 +766,33 @@ pt_http_test_reading(pt_http_request_t *r)
     pt_http_finalize_request(r, PT_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
-/* Moves the large header buffers of the finished request to the free list;
- * when the connection goes idle (release), their memory is returned too. */
+/* Moves the large header buffers of the finished request to the free list,
+ * but keep (the one holding pipelined bytes) stays busy; when the
+ * connection goes idle (release), the memory of the free ones is returned
+ * too. */
 static void
 pt_http_release_large_buffers(pt_connection_t *c, pt_http_connection_t *hc,
-    pt_uint_t release)
+    pt_buf_t *keep, pt_uint_t release)
 {
-    pt_chain_t  *cl, *next;
+    pt_chain_t  *cl, *next, *kept;
+
+    kept = NULL;
 
     for (cl = hc->busy; cl; cl = next) {
         next = cl->next;
+
+        if (cl->buf == keep) {
+            cl->next = NULL;
+            kept = cl;
+            continue;
+        }
+
         cl->next = hc->free;
         hc->free = cl;
     }
 
-    hc->busy = NULL;
-    hc->nbusy = 0;
+    hc->busy = kept;
+    hc->nbusy = kept ? 1 : 0;
 
     if (!release) {
         return;
@@ -1604,44 +805,11 @@ pt_http_release_large_buffers(pt_connection_t *c, pt_http_connection_t *hc,
     }
 }
 
-/* Pipelined bytes left in a large header buffer: give them to c->buffer. */
-static pt_int_t
-pt_http_move_pipelined(pt_connection_t *c, pt_http_connection_t *hc, pt_buf_t *b)
-{
-    size_t       len;
-    pt_chain_t  *cl, **ll;
-
-    len = b->last - b->pos;
-
-    if (c->buffer->start && (size_t) (c->buffer->end - c->buffer->start) >= len) {
-        pt_memcpy(c->buffer->start, b->pos, len);
-        c->buffer->pos = c->buffer->start;
-        c->buffer->last = c->buffer->start + len;
-        return PT_OK;
-    }
-
-    /* Too large for it: the large buffer becomes the connection's buffer. */
-    for (ll = &hc->busy; (cl = *ll); ll = &cl->next) {
-        if (cl->buf == b) {
-            *ll = cl->next;
-            hc->nbusy--;
-            break;
-        }
-    }
-
-    if (c->buffer->start) {
-        (void) pt_pfree(c->pool, c->buffer->start);
-    }
-
-    c->buffer = b;
-
-    return PT_OK;
-}
-
 static void
 pt_http_set_keepalive(pt_http_request_t *r)
 {
-    pt_buf_t                 *b;
+    size_t                    len;
+    pt_buf_t                 *b, *keep;
     pt_event_t               *rev;
     pt_uint_t                 pipelined;
     pt_connection_t          *c;
@@ -1661,8 +829,22 @@ pt_http_set_keepalive(pt_http_request_t *r)
     /* Log first: the request's strings point into the header buffers. */
     pt_http_free_request(r, 0);
 
+    keep = NULL;
+
     if (pipelined && b != c->buffer) {
-        (void) pt_http_move_pipelined(c, hc, b);
+        /* pipelined bytes in a large header buffer: into c->buffer when
+         * they fit, else that buffer stays the next request's */
+        len = b->last - b->pos;
+
+        if ((size_t) (c->buffer->end - c->buffer->start) >= len) {
+            pt_memcpy(c->buffer->start, b->pos, len);
+            c->buffer->pos = c->buffer->start;
+            c->buffer->last = c->buffer->start + len;
+            b = c->buffer;
+
+        } else {
+            keep = b;
+        }
     }
 
     c->data = hc;
@@ -1674,11 +856,9 @@ pt_http_set_keepalive(pt_http_request_t *r)
         return;
     }
 
-    pt_http_release_large_buffers(c, hc, !pipelined);
+    pt_http_release_large_buffers(c, hc, keep, !pipelined);
 
     if (pipelined) {
-        b = c->buffer;
-
         if (b->pos != b->start) {
             /* nothing points into the finished request any more */
             pt_memmove(b->start, b->pos, b->last - b->pos);
@@ -1704,15 +884,8 @@ pt_http_set_keepalive(pt_http_request_t *r)
 
     hc->pipeline = 0;
 
-    b = c->buffer;
-
-    if (b && b->start) {
-        if (pt_pfree(c->pool, b->start) == PT_OK) {
-            b->start = NULL;
-        } else {
-            b->pos = b->start;
-            b->last = b->start;
-        }
+    if (c->buffer && c->buffer->start) {
+        pt_http_free_header_buffer(c->buffer);
     }
 
     c->log->action = "keepalive";
@@ -1774,6 +947,11 @@ pt_http_set_lingering_close(pt_connection_t *c)
 
     c->log->action = "lingering close";
 
+    /* nothing more is owed to the client: a draining worker may cut the
+     * wait short (idle connections get the short grace timer) */
+    c->idle = 1;
+    pt_reusable_connection(c, 1);
+
     pt_event_add_timer(rev, clcf->lingering_timeout);
 
     if (rev->ready) {
@@ -1832,7 +1010,7 @@ pt_http_lingering_close_handler(pt_event_t *rev)
 
 /* ---- releasing ---- */
 
-static void
+void
 pt_http_close_request(pt_http_request_t *r, pt_int_t rc)
 {
     pt_connection_t  *c;
@@ -1852,24 +1030,6 @@ pt_http_close_request(pt_http_request_t *r, pt_int_t rc)
 
     pt_http_free_request(r, rc);
     pt_http_close_connection(c);
-}
-
-/* Runs the request pool's cleanups and empties it for the next request on
- * the connection (the pool's first block is kept: no malloc next time). */
-static void
-pt_http_recycle_pool(pt_pool_t *pool)
-{
-    pt_pool_cleanup_t  *cln;
-
-    for (cln = pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler) {
-            cln->handler(cln->data);
-        }
-    }
-
-    pool->cleanup = NULL;
-
-    pt_reset_pool(pool);
 }
 
 void
@@ -1916,7 +1076,7 @@ pt_http_free_request(pt_http_request_t *r, pt_int_t rc)
     r->pool = NULL;
 
     /* r itself lives in the pool: nothing of it may be used after this. */
-    pt_http_recycle_pool(pool);
+    pt_http_put_request_pool(pool);
 }
 
 static void
@@ -1945,11 +1105,14 @@ pt_http_close_connection(pt_connection_t *c)
 
     c->destroyed = 1;
 
+    if (c->buffer && c->buffer->start) {
+        pt_http_free_header_buffer(c->buffer);
+    }
+
     pool = c->pool;
 
     pt_close_connection(c);
 
-    /* Destroys the request pool too (a cleanup of the connection pool). */
     pt_destroy_pool(pool);
 }
 

@@ -238,9 +238,6 @@ typedef struct {
     pt_int_t              nbusy;
     pt_chain_t           *free;
 
-    /* The request pool, reset and reused by the next keepalive request. */
-    pt_pool_t            *request_pool;
-
     unsigned              pipeline:1;
 } pt_http_connection_t;
 
