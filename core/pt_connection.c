@@ -1084,6 +1084,8 @@ pt_close_connection(pt_connection_t *c)
         return;
     }
 
+    pt_log_debug(PT_LOG_DEBUG_CORE, c->log, 0, "close connection: fd:%d", c->fd);
+
     if (c->read->timer_set) {
         pt_event_del_timer(c->read);
     }

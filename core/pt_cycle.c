@@ -371,6 +371,9 @@ pt_cycle_shared_memory(pt_cycle_t *cycle, pt_cycle_t *old_cycle)
         if (old && !zone[i].noreuse && old->tag == zone[i].tag
             && old->shm.size == zone[i].shm.size)
         {
+            pt_log_debug(PT_LOG_DEBUG_CORE, cycle->log, 0,
+                         "shared memory zone \"" PT_STR_FMT "\" reused",
+                         PT_STR_ARG(zone[i].shm.name));
             zone[i].shm.addr = old->shm.addr;
             zone[i].shm.exists = 1;
 

@@ -348,6 +348,9 @@ pt_epoll_process_events(pt_cycle_t *cycle, pt_msec_t timer, pt_uint_t flags)
 
     err = (n == -1) ? pt_errno : 0;
 
+    pt_log_debug(PT_LOG_DEBUG_EVENT, cycle->log, 0, "epoll: %d events, timer: %ld",
+                 n, timer == PT_TIMER_INFINITE ? -1L : (long) timer);
+
     if (flags & PT_UPDATE_TIME) {
         pt_time_update();
     }

@@ -159,6 +159,9 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
         return;
     }
 
+    pt_log_debug(PT_LOG_DEBUG_EVENT, c->log, 0, "accept: " PT_STR_FMT " fd:%d",
+                 PT_STR_ARG(c->addr_text), c->fd);
+
     ls->handler(c);
 }
 
