@@ -122,6 +122,7 @@ typedef struct pt_file_s        pt_file_t;
 typedef struct pt_event_s       pt_event_t;
 typedef struct pt_connection_s  pt_connection_t;
 typedef struct pt_listening_s   pt_listening_t;
+typedef struct pt_ssl_connection_s  pt_ssl_connection_t;
 
 typedef void (*pt_event_handler_pt)(pt_event_t *ev);
 typedef void (*pt_connection_handler_pt)(pt_connection_t *c);
@@ -139,6 +140,7 @@ extern pt_uint_t  pt_cacheline_size;
 #include "pt_rbtree.h"
 #include "pt_palloc.h"
 #include "pt_array.h"
+#include "pt_regex.h"
 #include "pt_list.h"
 #include "pt_buf.h"
 #include "pt_file.h"
@@ -152,5 +154,6 @@ extern pt_uint_t  pt_cacheline_size;
 #include "pt_cycle.h"
 #include "pt_process.h"
 #include "pt_event.h"
+#include "pt_ssl.h"
 
 #endif /* PORTICO_H */

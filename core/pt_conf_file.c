@@ -425,7 +425,8 @@ pt_conf_push_word(pt_conf_t *cf, u_char *start, u_char *end)
  *   sharp_comment  inside a "#" comment, until LF;
  *   quoted         the byte after a backslash is taken literally;
  *   s_/d_quoted    inside '...' or "...";
- *   need_space     after a closing quote: only space, ";" or "{" may follow;
+ *   need_space     after a closing quote: only space, ";", "{" or the ")"
+ *                  that closes the condition of an "if" may follow;
  *   variable       after "$", so "${name}" does not open a block.
  * Returns PT_OK at ";", PT_CONF_BLOCK_START at "{", PT_CONF_BLOCK_DONE at
  * "}", PT_CONF_FILE_DONE at the end, or PT_ERROR (already logged).
@@ -500,6 +501,13 @@ pt_conf_read_token(pt_conf_t *cf)
             }
             if (ch == '{') {
                 return PT_CONF_BLOCK_START;
+            }
+            if (ch == ')') {
+                /* if ($a ~ "re") {: the ")" is a word of its own */
+                need_space = 0;
+                last_space = 0;
+                start = b->pos - 1;
+                continue;
             }
 
             pt_conf_log_error(PT_LOG_EMERG, cf, 0, "unexpected \"%c\"", ch);

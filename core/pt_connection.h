@@ -118,7 +118,7 @@ struct pt_connection_s {
     pt_msec_t            start_time;
     pt_uint_t            requests;
 
-    void                *ssl;           /* reserved for the TLS issue */
+    pt_ssl_connection_t *ssl;           /* TLS state, NULL: plain */
 
     unsigned             buffered:8;
     unsigned             log_error:3;   /* pt_connection_log_error_e */

@@ -47,7 +47,10 @@ pt_init_cycle(pt_cycle_t *old_cycle)
     }
 
     if (pt_log_open_default(cycle) != PT_OK
-        || pt_cycle_open_files(cycle) != PT_OK)
+        || pt_cycle_open_files(cycle) != PT_OK
+        || pt_create_paths(cycle, ((pt_core_conf_t *)
+                                   pt_get_conf(cycle->conf_ctx, pt_core_module))->user)
+           != PT_OK)
     {
         goto failed;
     }

@@ -26,6 +26,37 @@ pt_fd_t pt_open_append(u_char *name);   /* O_WRONLY|O_APPEND|O_CREAT, 0644 */
 pt_int_t pt_get_full_name(pt_pool_t *pool, pt_str_t *prefix, pt_str_t *name);
 pt_int_t pt_create_dir_path(u_char *path, mode_t mode);
 
+/* A temp file directory with up to three levels of subdirectories
+ * (pt_path.c): client_body_temp_path, proxy_temp_path. */
+typedef struct {
+    pt_str_t     name;          /* absolute, no trailing "/" */
+    size_t       len;           /* of the level part of a file name */
+    size_t       level[3];
+    u_char      *conf_file;     /* where it was set, for messages */
+    pt_uint_t    line;
+} pt_path_t;
+
+/* The default of a path directive: a name under the prefix. */
+typedef struct {
+    pt_str_t     name;
+    size_t       level[3];
+} pt_path_init_t;
+
+/* "path [l1 [l2 [l3]]]" directive setter (field: pt_path_t *, NULL when
+ * unset), and its merge with a default. */
+char *pt_conf_set_path_slot(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+char *pt_conf_merge_path_value(pt_conf_t *cf, pt_path_t **path, pt_path_t *prev,
+    pt_path_init_t *init);
+/* Registers a path for creation (one entry per name). */
+pt_int_t pt_add_path(pt_conf_t *cf, pt_path_t **slot);
+/* Creates the registered directories, owned by user when run as root. */
+pt_int_t pt_create_paths(pt_cycle_t *cycle, uid_t user);
+/* A new temp file in path, unlinked at once, closed with pool. */
+pt_int_t pt_create_temp_file(pt_file_t *file, pt_path_t *path, pt_pool_t *pool,
+    pt_log_t *log);
+/* Appends at file->offset (blocking; disk). */
+pt_int_t pt_write_temp_file(pt_file_t *file, u_char *data, size_t len);
+
 typedef struct {
     size_t      n;
     glob_t      pglob;

@@ -22,8 +22,6 @@ static char *pt_http_merge_servers(pt_conf_t *cf, pt_http_core_main_conf_t *cmcf
     pt_http_module_t *module, pt_uint_t ctx_index);
 static char *pt_http_merge_locations(pt_conf_t *cf, pt_queue_t *locations,
     void **loc_conf, pt_http_module_t *module, pt_uint_t ctx_index);
-static pt_int_t pt_http_init_locations(pt_conf_t *cf,
-    pt_http_core_srv_conf_t *cscf, pt_http_core_loc_conf_t *pclcf);
 static pt_int_t pt_http_init_phases(pt_conf_t *cf, pt_http_core_main_conf_t *cmcf);
 static pt_int_t pt_http_init_headers_in_hash(pt_conf_t *cf,
     pt_http_core_main_conf_t *cmcf);
@@ -414,118 +412,6 @@ pt_http_add_location(pt_conf_t *cf, pt_queue_t **locations,
     return PT_OK;
 }
 
-/* Orders static locations by name, an exact one before a prefix one of the
- * same name. */
-static int
-pt_http_cmp_locations(const void *one, const void *two)
-{
-    int                       rc;
-    size_t                    n;
-    pt_http_core_loc_conf_t  *a, *b;
-
-    a = *(pt_http_core_loc_conf_t **) one;
-    b = *(pt_http_core_loc_conf_t **) two;
-
-    n = pt_min(a->name.len, b->name.len);
-    rc = pt_memcmp(a->name.data, b->name.data, n);
-
-    if (rc) {
-        return rc;
-    }
-
-    if (a->name.len != b->name.len) {
-        return a->name.len < b->name.len ? -1 : 1;
-    }
-
-    return (int) b->exact_match - (int) a->exact_match;
-}
-
-/* Step 4: the location queue of one level becomes a sorted array of static
- * (exact and prefix) locations; named ones go to the server.  Recurses into
- * nested locations. */
-static pt_int_t
-pt_http_init_locations(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
-    pt_http_core_loc_conf_t *pclcf)
-{
-    pt_uint_t                  n, nnamed, i;
-    pt_queue_t                *q, *locations;
-    pt_http_core_loc_conf_t   *clcf, **st, **named;
-    pt_http_location_queue_t  *lq;
-
-    locations = pclcf->locations;
-
-    if (locations == NULL) {
-        return PT_OK;
-    }
-
-    n = 0;
-    nnamed = 0;
-
-    for (q = pt_queue_head(locations);
-         q != pt_queue_sentinel(locations);
-         q = pt_queue_next(q))
-    {
-        lq = (pt_http_location_queue_t *) q;
-
-        if (lq->clcf->named) {
-            nnamed++;
-        } else {
-            n++;
-        }
-
-        if (pt_http_init_locations(cf, cscf, lq->clcf) != PT_OK) {
-            return PT_ERROR;
-        }
-    }
-
-    st = pt_pcalloc(cf->pool, (n + 1) * sizeof(pt_http_core_loc_conf_t *));
-    if (st == NULL) {
-        return PT_ERROR;
-    }
-
-    named = NULL;
-    if (nnamed) {
-        named = pt_pcalloc(cf->pool, (nnamed + 1) * sizeof(pt_http_core_loc_conf_t *));
-        if (named == NULL) {
-            return PT_ERROR;
-        }
-        cscf->named_locations = named;
-    }
-
-    i = 0;
-
-    for (q = pt_queue_head(locations);
-         q != pt_queue_sentinel(locations);
-         q = pt_queue_next(q))
-    {
-        lq = (pt_http_location_queue_t *) q;
-        if (lq->clcf->named) {
-            *named++ = lq->clcf;
-        } else {
-            st[i++] = lq->clcf;
-        }
-    }
-
-    qsort(st, n, sizeof(pt_http_core_loc_conf_t *), pt_http_cmp_locations);
-
-    for (i = 1; i < n; i++) {
-        clcf = st[i];
-        if (clcf->exact_match == st[i - 1]->exact_match
-            && clcf->name.len == st[i - 1]->name.len
-            && pt_memcmp(clcf->name.data, st[i - 1]->name.data, clcf->name.len) == 0)
-        {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0, "duplicate location \"" PT_STR_FMT "\"",
-                              PT_STR_ARG(clcf->name));
-            return PT_ERROR;
-        }
-    }
-
-    pclcf->static_locations = st;
-    pclcf->nstatic_locations = n;
-
-    return PT_OK;
-}
-
 static pt_int_t
 pt_http_init_phases(pt_conf_t *cf, pt_http_core_main_conf_t *cmcf)
 {
@@ -771,7 +657,7 @@ static pt_int_t
 pt_http_add_addresses(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
     pt_http_conf_port_t *port, pt_http_listen_opt_t *lsopt)
 {
-    pt_uint_t             i, default_server;
+    pt_uint_t             i, default_server, ssl;
     pt_http_conf_addr_t  *addr;
 
     addr = port->addrs.elts;
@@ -792,6 +678,7 @@ pt_http_add_addresses(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
         }
 
         default_server = addr[i].opt.default_server;
+        ssl = addr[i].opt.ssl || lsopt->ssl;    /* one "ssl" covers all */
 
         if (lsopt->set) {
             if (addr[i].opt.set) {
@@ -815,6 +702,7 @@ pt_http_add_addresses(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
         }
 
         addr[i].opt.default_server = default_server;
+        addr[i].opt.ssl = ssl;
 
         return PT_OK;
     }
@@ -881,7 +769,9 @@ pt_http_optimize_servers(pt_conf_t *cf, pt_http_core_main_conf_t *cmcf,
                 addr[a].default_server = ((void **) addr[a].servers.elts)[0];
             }
 
-            if (addr[a].servers.nelts > 1
+            /* one server needs the names only to set regex captures */
+            if ((addr[a].servers.nelts > 1
+                 || ((pt_http_core_srv_conf_t *) addr[a].default_server)->captures)
                 && pt_http_server_names(cf, &addr[a]) != PT_OK)
             {
                 return PT_ERROR;
@@ -961,14 +851,15 @@ pt_http_server_names(pt_conf_t *cf, pt_http_conf_addr_t *addr)
 {
     pt_str_t                   name;
     pt_uint_t                  s, n;
-    pt_array_t                 exact, head, tail;
-    pt_http_server_name_t     *sn;
+    pt_array_t                 exact, head, tail, regex;
+    pt_http_server_name_t     *sn, *rsn;
     pt_http_virtual_names_t   *vn;
     pt_http_core_srv_conf_t  **cscfp;
 
     if (pt_array_init(&exact, cf->pool, 4, sizeof(pt_http_server_name_map_t)) != PT_OK
         || pt_array_init(&head, cf->pool, 2, sizeof(pt_http_server_name_map_t)) != PT_OK
-        || pt_array_init(&tail, cf->pool, 2, sizeof(pt_http_server_name_map_t)) != PT_OK)
+        || pt_array_init(&tail, cf->pool, 2, sizeof(pt_http_server_name_map_t)) != PT_OK
+        || pt_array_init(&regex, cf->pool, 2, sizeof(pt_http_server_name_t)) != PT_OK)
     {
         return PT_ERROR;
     }
@@ -981,7 +872,15 @@ pt_http_server_names(pt_conf_t *cf, pt_http_conf_addr_t *addr)
         for (n = 0; n < cscfp[s]->server_names.nelts; n++) {
             name = sn[n].name;
 
-            if (name.len > 1 && name.data[0] == '*' && name.data[1] == '.') {
+            if (sn[n].regex) {
+                /* tried in config order, after every other kind */
+                rsn = pt_array_push(&regex);
+                if (rsn == NULL) {
+                    return PT_ERROR;
+                }
+                *rsn = sn[n];
+
+            } else if (name.len > 1 && name.data[0] == '*' && name.data[1] == '.') {
                 /* "*.example.com": stored as ".example.com" */
                 name.data++;
                 name.len--;
@@ -1032,6 +931,8 @@ pt_http_server_names(pt_conf_t *cf, pt_http_conf_addr_t *addr)
     vn->nhead = head.nelts;
     vn->tail = tail.elts;
     vn->ntail = tail.nelts;
+    vn->regex = regex.elts;
+    vn->nregex = regex.nelts;
 
     addr->virtual_names = vn;
 
@@ -1040,6 +941,44 @@ pt_http_server_names(pt_conf_t *cf, pt_http_conf_addr_t *addr)
 
 pt_http_core_srv_conf_t *
 pt_http_find_virtual_server(pt_http_addr_conf_t *addr_conf, pt_str_t *host)
+{
+    return pt_http_find_request_server(NULL, addr_conf, host);
+}
+
+/* The first "~regex" name that matches host; with r, its captures go to the
+ * request.  NULL: none matched. */
+static pt_http_core_srv_conf_t *
+pt_http_find_regex_server(pt_http_request_t *r, pt_http_virtual_names_t *vn,
+    pt_str_t *host)
+{
+    pt_int_t                rc;
+    pt_uint_t               i;
+    pt_http_server_name_t  *sn;
+
+    for (i = 0; i < vn->nregex; i++) {
+        sn = &vn->regex[i];
+
+        if (r) {
+            rc = pt_http_regex_exec(r, sn->regex, host);
+            if (rc == PT_DECLINED) {
+                continue;
+            }
+            /* an error was logged; the default server answers */
+            return (rc == PT_OK) ? sn->server : NULL;
+        }
+
+        rc = pt_regex_exec(sn->regex->regex, host, NULL, 0);
+        if (rc >= 0) {
+            return sn->server;
+        }
+    }
+
+    return NULL;
+}
+
+pt_http_core_srv_conf_t *
+pt_http_find_request_server(pt_http_request_t *r, pt_http_addr_conf_t *addr_conf,
+    pt_str_t *host)
 {
     int                         rc;
     pt_uint_t                   lo, hi, mid, i;
@@ -1092,6 +1031,10 @@ pt_http_find_virtual_server(pt_http_addr_conf_t *addr_conf, pt_str_t *host)
         {
             return map->server;
         }
+    }
+
+    if (vn->nregex) {
+        return pt_http_find_regex_server(r, vn, host);
     }
 
     return NULL;
@@ -1149,6 +1092,7 @@ pt_http_add_addrs(pt_conf_t *cf, pt_http_port_t *hport, pt_http_conf_addr_t *add
             addrs6[i].addr6 = addr[i].opt.sockaddr.sockaddr_in6.sin6_addr;
             addrs6[i].conf.default_server = addr[i].default_server;
             addrs6[i].conf.virtual_names = addr[i].virtual_names;
+            addrs6[i].conf.ssl = addr[i].opt.ssl;
         }
 
         hport->addrs = addrs6;
@@ -1166,6 +1110,7 @@ pt_http_add_addrs(pt_conf_t *cf, pt_http_port_t *hport, pt_http_conf_addr_t *add
         }
         addrs[i].conf.default_server = addr[i].default_server;
         addrs[i].conf.virtual_names = addr[i].virtual_names;
+        addrs[i].conf.ssl = addr[i].opt.ssl;
     }
 
     hport->addrs = addrs;

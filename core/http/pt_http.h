@@ -9,9 +9,11 @@
  *   pt_http_request.h      connection, request, headers, status codes
  *   pt_http_variables.h    $variables
  *   pt_http_script.h       complex values, the script engine
+ *   pt_http_file.h         root/alias mapping, types {}
  *   pt_http_core_module.h  core conf, listen, locations, phases
  *   pt_http_parse.h        request line, header, uri and chunked parsers
  *   pt_http_filters.h      the header and body filter chains
+ *   pt_http_upstream.h     the upstream framework (proxy), balancers
  *
  * and declares the request lifecycle API shared between the files.
  */
@@ -27,9 +29,12 @@ typedef struct pt_http_request_s  pt_http_request_t;
 #include "pt_http_request.h"
 #include "pt_http_variables.h"
 #include "pt_http_script.h"
+#include "pt_http_file.h"
 #include "pt_http_core_module.h"
 #include "pt_http_parse.h"
 #include "pt_http_filters.h"
+#include "pt_http_upstream.h"
+#include "pt_http_upstream_round_robin.h"
 
 /* ---- pt_http.c: the http {} block ---- */
 
@@ -44,6 +49,10 @@ pt_int_t pt_http_add_location(pt_conf_t *cf, pt_queue_t **locations,
  * name matches. */
 pt_http_core_srv_conf_t *pt_http_find_virtual_server(
     pt_http_addr_conf_t *addr_conf, pt_str_t *host);
+/* The same for a request: the "~regex" name that matches also sets r's
+ * captures and named-capture variables ($1, $name in that server). */
+pt_http_core_srv_conf_t *pt_http_find_request_server(pt_http_request_t *r,
+    pt_http_addr_conf_t *addr_conf, pt_str_t *host);
 
 /* ---- pt_http_request.c: the connection and request lifecycle ---- */
 
@@ -56,6 +65,11 @@ void pt_http_close_connection(pt_connection_t *c);
  * response.  Decides between writing on, keepalive, lingering close and
  * close. */
 void pt_http_finalize_request(pt_http_request_t *r, pt_int_t rc);
+/* client_header_timeout or client_body_timeout ran out: 408 and close
+ * (or a reset, with reset_timedout_connection). */
+void pt_http_request_timed_out(pt_http_request_t *r);
+/* tcp_nopush: corks the connection until the response is done. */
+void pt_http_tcp_nopush(pt_connection_t *c);
 /* Closes the request and its connection right away (errors, shutdown). */
 void pt_http_terminate_request(pt_http_request_t *r, pt_int_t rc);
 /* Logs the request (LOG phase) and releases it. */
@@ -69,6 +83,9 @@ u_char *pt_http_log_error(pt_log_t *log, u_char *buf, size_t len);
 
 /* The read and write handler of a connection whose request runs. */
 void pt_http_request_handler(pt_event_t *ev);
+/* The read handler of a connection waiting for the first byte of a
+ * request (after the TLS handshake too). */
+void pt_http_wait_request_handler(pt_event_t *rev);
 /* Drops a reference to the request; the last one frees it and closes the
  * connection. */
 void pt_http_close_request(pt_http_request_t *r, pt_int_t rc);
@@ -80,11 +97,26 @@ void pt_http_process_request_line(pt_event_t *rev);
 
 /* ---- pt_http_request_body.c ---- */
 
+/* Reads the request body for a handler; see pt_http_request_body_t in
+ * pt_http_request.h.  PT_OK, PT_AGAIN, or an HTTP error status. */
+pt_int_t pt_http_read_client_request_body(pt_http_request_t *r,
+    pt_http_client_body_handler_pt post_handler);
+/* Streaming mode: reads on after the handler consumed data.  PT_OK (the
+ * body is complete), PT_AGAIN, or an HTTP error status. */
+pt_int_t pt_http_read_unbuffered_request_body(pt_http_request_t *r);
+/* $request_body: the body when it was read into memory. */
+pt_int_t pt_http_variable_request_body(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+
+/* ---- pt_http_request_body_discard.c ---- */
+
 /* Reads and drops a request body the handler does not want, so the next
  * request on the connection starts at the right byte.  PT_OK (possibly
  * still discarding in the background) or an HTTP error status. */
 pt_int_t pt_http_discard_request_body(pt_http_request_t *r);
 void pt_http_discarded_request_body_handler(pt_http_request_t *r);
+/* Sends "100 Continue" if the client waits for it (once). */
+pt_int_t pt_http_test_expect(pt_http_request_t *r);
 
 /* ---- pt_http_special_response.c ---- */
 
@@ -93,6 +125,16 @@ pt_int_t pt_http_special_response_handler(pt_http_request_t *r,
     pt_int_t error);
 /* "200 OK" for 200; NULL for a status without a text. */
 pt_str_t *pt_http_status_line(pt_uint_t status);
+
+/* ---- modules/http_ssl (TLS termination) ---- */
+
+#if (PT_HAVE_HTTP_SSL_MODULE)
+/* Starts the handshake of a connection to a "listen ... ssl" address. */
+void pt_http_ssl_init_connection(pt_connection_t *c);
+/* After the head of a request on such an address: 497 for plain HTTP,
+ * 495/496 for client certificates; PT_ERROR when it finalized r. */
+pt_int_t pt_http_ssl_verify_request(pt_http_request_t *r);
+#endif
 
 /* ---- modules that are always built ---- */
 

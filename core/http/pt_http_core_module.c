@@ -18,12 +18,19 @@ static void *pt_http_core_create_loc_conf(pt_conf_t *cf);
 static char *pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child);
 
 static char *pt_http_core_server(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
-static char *pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
 static char *pt_http_core_listen(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static pt_int_t pt_http_core_regex_server_name(pt_conf_t *cf,
+    pt_http_core_srv_conf_t *cscf, pt_str_t *name);
 static char *pt_http_core_keepalive(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static pt_int_t pt_http_core_auto_redirect(pt_http_request_t *r);
 
-static pt_int_t pt_http_core_find_location(pt_http_request_t *r);
+static pt_conf_bitmask_t  pt_http_core_keepalive_disable[] = {
+    { pt_string("none"), PT_HTTP_KEEPALIVE_DISABLE_NONE },
+    { pt_string("msie6"), PT_HTTP_KEEPALIVE_DISABLE_MSIE6 },
+    { pt_string("safari"), PT_HTTP_KEEPALIVE_DISABLE_SAFARI },
+    { pt_null_string, 0 }
+};
 
 static pt_conf_enum_t  pt_http_core_lingering_close[] = {
     { pt_string("off"), PT_HTTP_LINGERING_OFF },
@@ -33,6 +40,11 @@ static pt_conf_enum_t  pt_http_core_lingering_close[] = {
 };
 
 #define PT_HTTP_CORE_ALL  (PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_HTTP_LOC_CONF)
+
+/* client_body_temp_path's default: under the prefix, no levels. */
+static pt_path_init_t  pt_http_client_temp_path = {
+    pt_string("client_body_temp"), { 0, 0, 0 }
+};
 
 static pt_command_t  pt_http_core_commands[] = {
 
@@ -97,6 +109,31 @@ static pt_command_t  pt_http_core_commands[] = {
       pt_conf_set_str_slot, PT_HTTP_LOC_CONF_OFFSET,
       offsetof(pt_http_core_loc_conf_t, default_type), NULL },
 
+    { pt_string("root"),
+      PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_TAKE1,
+      pt_http_file_root, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("alias"),
+      PT_HTTP_LOC_CONF|PT_CONF_TAKE1,
+      pt_http_file_root, PT_HTTP_LOC_CONF_OFFSET, 1, NULL },
+
+    { pt_string("types"),
+      PT_HTTP_CORE_ALL|PT_CONF_BLOCK|PT_CONF_NOARGS,
+      pt_http_file_types, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("types_hash_max_size"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_http_file_types_hash_size, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("types_hash_bucket_size"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_http_file_types_hash_size, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("sendfile"),
+      PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, sendfile), NULL },
+
     { pt_string("client_max_body_size"),
       PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
       pt_conf_set_off_slot, PT_HTTP_LOC_CONF_OFFSET,
@@ -106,6 +143,37 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
       pt_conf_set_msec_slot, PT_HTTP_LOC_CONF_OFFSET,
       offsetof(pt_http_core_loc_conf_t, client_body_timeout), NULL },
+
+    { pt_string("client_body_buffer_size"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, client_body_buffer_size), NULL },
+
+    { pt_string("client_body_temp_path"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1234,
+      pt_conf_set_path_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, client_body_temp_path), NULL },
+
+    { pt_string("keepalive_disable"),
+      PT_HTTP_CORE_ALL|PT_CONF_1MORE,
+      pt_conf_set_bitmask_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, keepalive_disable),
+      &pt_http_core_keepalive_disable },
+
+    { pt_string("reset_timedout_connection"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, reset_timedout_connection), NULL },
+
+    { pt_string("tcp_nopush"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, tcp_nopush), NULL },
+
+    { pt_string("chunked_transfer_encoding"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, chunked_transfer_encoding), NULL },
 
     { pt_string("postpone_output"),
       PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
@@ -176,6 +244,21 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_CORE_ALL|PT_CONF_FLAG,
       pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
       offsetof(pt_http_core_loc_conf_t, log_not_found), NULL },
+
+    /* locations and error pages: pt_http_location.c, pt_http_error_page.c */
+
+    { pt_string("internal"),
+      PT_HTTP_LOC_CONF|PT_CONF_NOARGS,
+      pt_http_core_internal, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("error_page"),
+      PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_2MORE,
+      pt_http_core_error_page, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("recursive_error_pages"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, recursive_error_pages), NULL },
 
       pt_null_command
 };
@@ -326,6 +409,12 @@ pt_http_core_find_config_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph
 
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
 
+    if (!r->internal && clcf->internal) {
+        /* reachable by internal redirects and rewrites only */
+        pt_http_finalize_request(r, PT_HTTP_NOT_FOUND);
+        return PT_OK;
+    }
+
     pt_http_update_location_config(r);
 
     if (clcf->client_max_body_size
@@ -341,14 +430,59 @@ pt_http_core_find_config_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph
         return PT_OK;
     }
 
+    if (rc == PT_DONE) {
+        pt_http_finalize_request(r, pt_http_core_auto_redirect(r));
+        return PT_OK;
+    }
+
     r->phase_handler++;
 
     return PT_AGAIN;
 }
 
+/* "/x" of a "location /x/" that redirects (auto_redirect): 301 to "/x/",
+ * with the arguments. */
+static pt_int_t
+pt_http_core_auto_redirect(pt_http_request_t *r)
+{
+    u_char            *p;
+    size_t             len;
+    pt_http_header_t  *h;
+
+    len = r->uri.len + 1 + (r->args.len ? 1 + r->args.len : 0);
+
+    p = pt_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return PT_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = pt_http_add_response_header(r, "Location", sizeof("Location") - 1, p, len);
+    if (h == NULL) {
+        return PT_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = pt_cpymem(p, r->uri.data, r->uri.len);
+    *p++ = '/';
+
+    if (r->args.len) {
+        *p++ = '?';
+        pt_memcpy(p, r->args.data, r->args.len);
+    }
+
+    if (r->headers_out.location) {
+        r->headers_out.location->hash = 0;
+    }
+
+    r->headers_out.location = h;
+
+    return PT_HTTP_MOVED_PERMANENTLY;
+}
+
 pt_int_t
 pt_http_core_post_rewrite_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
 {
+    pt_http_core_srv_conf_t  *cscf;
+
     if (!r->uri_changed) {
         r->phase_handler++;
         return PT_AGAIN;
@@ -365,6 +499,10 @@ pt_http_core_post_rewrite_phase(pt_http_request_t *r, pt_http_phase_handler_t *p
         pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
         return PT_OK;
     }
+
+    /* the search starts again from the server level */
+    cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
+    r->loc_conf = cscf->ctx->loc_conf;
 
     r->phase_handler = ph->next;
 
@@ -427,7 +565,9 @@ pt_http_core_post_access_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph
 pt_int_t
 pt_http_core_content_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
 {
+    size_t    root;
     pt_int_t  rc;
+    pt_str_t  path;
 
     if (r->content_handler) {
         r->write_event_handler = pt_http_request_empty_handler;
@@ -452,6 +592,17 @@ pt_http_core_content_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
 
     if (!(r->method & (PT_HTTP_GET|PT_HTTP_HEAD|PT_HTTP_POST))) {
         pt_http_finalize_request(r, PT_HTTP_NOT_ALLOWED);
+        return PT_OK;
+    }
+
+    if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+        /* a directory whose index file is missing (nginx's answer) */
+        if (pt_http_map_uri_to_path(r, &path, &root, 0) != NULL) {
+            pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                         "directory index of \"%s\" is forbidden", path.data);
+        }
+
+        pt_http_finalize_request(r, PT_HTTP_FORBIDDEN);
         return PT_OK;
     }
 
@@ -481,90 +632,27 @@ pt_http_update_location_config(pt_http_request_t *r)
 
         } else if (pt_current_msec - c->start_time > clcf->keepalive_time) {
             r->keepalive = 0;
+
+        } else if (r->headers_in.msie6 && r->method == PT_HTTP_POST
+                   && (clcf->keepalive_disable & PT_HTTP_KEEPALIVE_DISABLE_MSIE6))
+        {
+            /* MSIE 6 and older may not finish a POST on a reused connection */
+            r->keepalive = 0;
+
+        } else if (r->headers_in.safari
+                   && (clcf->keepalive_disable & PT_HTTP_KEEPALIVE_DISABLE_SAFARI))
+        {
+            r->keepalive = 0;
         }
+    }
+
+    if (clcf->tcp_nopush && clcf->sendfile) {
+        pt_http_tcp_nopush(c);
     }
 
     if (clcf->handler) {
         r->content_handler = clcf->handler;
     }
-}
-
-/* Exact match wins at once; otherwise the longest prefix.  PT_OK: exact;
- * PT_AGAIN: a prefix matched (r->loc_conf set, nested locations next);
- * PT_DECLINED: nothing matched at this level. */
-static pt_int_t
-pt_http_core_find_static_location(pt_http_request_t *r,
-    pt_http_core_loc_conf_t *pclcf)
-{
-    pt_uint_t                  i;
-    pt_http_core_loc_conf_t   *clcf, *best;
-
-    best = NULL;
-
-    for (i = 0; i < pclcf->nstatic_locations; i++) {
-        clcf = pclcf->static_locations[i];
-
-        if (clcf->name.len > r->uri.len
-            || pt_memcmp(r->uri.data, clcf->name.data, clcf->name.len) != 0)
-        {
-            continue;
-        }
-
-        if (clcf->exact_match) {
-            if (clcf->name.len == r->uri.len) {
-                r->loc_conf = clcf->loc_conf;
-                return PT_OK;
-            }
-            continue;
-        }
-
-        if (best == NULL || clcf->name.len > best->name.len) {
-            best = clcf;
-        }
-    }
-
-    if (best == NULL) {
-        return PT_DECLINED;
-    }
-
-    r->loc_conf = best->loc_conf;
-
-    return PT_AGAIN;
-}
-
-/* Chooses r->loc_conf for r->uri.  Nested locations of the chosen prefix
- * location are searched next; regex locations ("~", "~*") slot in after the
- * static lookup of each level, skipped when the prefix had "^~". */
-static pt_int_t
-pt_http_core_find_location(pt_http_request_t *r)
-{
-    pt_int_t                  rc;
-    pt_uint_t                 noregex;
-    pt_http_core_loc_conf_t  *pclcf, *clcf;
-
-    noregex = 0;
-    pclcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
-
-    rc = pt_http_core_find_static_location(r, pclcf);
-
-    if (rc == PT_AGAIN) {
-        clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
-        noregex = clcf->noregex;
-
-        rc = pt_http_core_find_location(r);
-    }
-
-    if (rc == PT_OK || rc == PT_DONE) {
-        return rc;
-    }
-
-    if (noregex) {
-        return PT_OK;
-    }
-
-    /* Regex locations of pclcf come here (next issue). */
-
-    return rc;
 }
 
 /* ---- responses ---- */
@@ -602,18 +690,7 @@ pt_http_output_filter(pt_http_request_t *r, pt_chain_t *in)
 pt_int_t
 pt_http_set_content_type(pt_http_request_t *r)
 {
-    pt_http_core_loc_conf_t  *clcf;
-
-    if (r->headers_out.content_type.len) {
-        return PT_OK;
-    }
-
-    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
-
-    r->headers_out.content_type_len = clcf->default_type.len;
-    r->headers_out.content_type = clcf->default_type;
-
-    return PT_OK;
+    return pt_http_file_content_type(r);
 }
 
 pt_http_header_t *
@@ -853,9 +930,16 @@ pt_http_core_merge_srv_conf(pt_conf_t *cf, void *parent, void *child)
         sn->regex = NULL;
     }
 
-    if (conf->server_name.data == NULL) {
-        conf->server_name.len = 0;
-        conf->server_name.data = (u_char *) "";
+    /* $server_name: the first name, as nginx has it (".example.com"
+     * without its dot, a regex with its "~") */
+    sn = conf->server_names.elts;
+    conf->server_name = sn[0].name;
+
+    if (sn[0].regex == NULL && conf->server_name.len > 1
+        && conf->server_name.data[0] == '.')
+    {
+        conf->server_name.data++;
+        conf->server_name.len--;
     }
 
     return PT_CONF_OK;
@@ -872,6 +956,12 @@ pt_http_core_create_loc_conf(pt_conf_t *cf)
     }
 
     clcf->client_max_body_size = PT_CONF_UNSET;
+    clcf->client_body_buffer_size = PT_CONF_UNSET_SIZE;
+    clcf->client_body_temp_path = NULL;
+    clcf->keepalive_disable = 0;
+    clcf->reset_timedout_connection = PT_CONF_UNSET;
+    clcf->tcp_nopush = PT_CONF_UNSET;
+    clcf->chunked_transfer_encoding = PT_CONF_UNSET;
     clcf->postpone_output = PT_CONF_UNSET_SIZE;
     clcf->keepalive_timeout = PT_CONF_UNSET_MSEC;
     clcf->keepalive_header = PT_CONF_UNSET;
@@ -888,6 +978,8 @@ pt_http_core_create_loc_conf(pt_conf_t *cf)
     clcf->server_name_in_redirect = PT_CONF_UNSET;
     clcf->port_in_redirect = PT_CONF_UNSET;
     clcf->log_not_found = PT_CONF_UNSET;
+    clcf->recursive_error_pages = PT_CONF_UNSET;
+    clcf->sendfile = PT_CONF_UNSET;
 
     return clcf;
 }
@@ -901,6 +993,38 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     pt_conf_merge_str_value(conf->default_type, prev->default_type, "text/plain");
     pt_conf_merge_off_value(conf->client_max_body_size,
                             prev->client_max_body_size, 1024 * 1024);
+    pt_conf_merge_size_value(conf->client_body_buffer_size,
+                             prev->client_body_buffer_size, 2 * pt_pagesize);
+
+    if (conf->client_body_buffer_size == 0) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "\"client_body_buffer_size\" must not be zero");
+        return PT_CONF_ERROR;
+    }
+
+    if (pt_conf_merge_path_value(cf, &conf->client_body_temp_path,
+                                 prev->client_body_temp_path,
+                                 &pt_http_client_temp_path)
+        != PT_CONF_OK)
+    {
+        return PT_CONF_ERROR;
+    }
+
+    if (conf->keepalive_disable == 0) {
+        conf->keepalive_disable = prev->keepalive_disable
+                                  ? prev->keepalive_disable
+                                  : PT_CONF_BITMASK_SET | PT_HTTP_KEEPALIVE_DISABLE_MSIE6;
+    }
+
+    if (conf->keepalive_disable & PT_HTTP_KEEPALIVE_DISABLE_NONE) {
+        conf->keepalive_disable = PT_CONF_BITMASK_SET | PT_HTTP_KEEPALIVE_DISABLE_NONE;
+    }
+
+    pt_conf_merge_value(conf->reset_timedout_connection,
+                        prev->reset_timedout_connection, 0);
+    pt_conf_merge_value(conf->tcp_nopush, prev->tcp_nopush, 0);
+    pt_conf_merge_value(conf->chunked_transfer_encoding,
+                        prev->chunked_transfer_encoding, 1);
     pt_conf_merge_size_value(conf->postpone_output, prev->postpone_output, 1460);
     pt_conf_merge_msec_value(conf->keepalive_timeout, prev->keepalive_timeout, 75000);
     pt_conf_merge_sec_value(conf->keepalive_header, prev->keepalive_header, 0);
@@ -918,15 +1042,21 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     pt_conf_merge_value(conf->server_name_in_redirect, prev->server_name_in_redirect, 0);
     pt_conf_merge_value(conf->port_in_redirect, prev->port_in_redirect, 1);
     pt_conf_merge_value(conf->log_not_found, prev->log_not_found, 1);
+    pt_conf_merge_value(conf->recursive_error_pages, prev->recursive_error_pages, 0);
 
-    return PT_CONF_OK;
+    if (conf->error_pages == NULL) {
+        conf->error_pages = prev->error_pages;
+    }
+    pt_conf_merge_value(conf->sendfile, prev->sendfile, 0);
+
+    return pt_http_file_merge_loc_conf(cf, prev, conf);
 }
 
 /* ---- block directives ---- */
 
 /* Creates the confs of one block level (server: srv and loc; location: loc
  * only) for every HTTP module. */
-static pt_http_conf_ctx_t *
+pt_http_conf_ctx_t *
 pt_http_core_create_block_ctx(pt_conf_t *cf, pt_uint_t with_srv)
 {
     pt_uint_t            m, mi;
@@ -1063,139 +1193,6 @@ pt_http_core_server(pt_conf_t *cf, pt_command_t *cmd, void *dummy)
     if (rv == PT_CONF_OK && !cscf->listen) {
         rv = pt_http_core_default_listen(cf, cscf);
     }
-
-    return rv;
-}
-
-/* Splits "location [modifier] uri" into clcf's name and flags. */
-static char *
-pt_http_core_location_name(pt_conf_t *cf, pt_http_core_loc_conf_t *clcf)
-{
-    pt_str_t  *value, mod, name;
-
-    value = cf->args->elts;
-
-    if (cf->args->nelts == 3) {
-        mod = value[1];
-        name = value[2];
-
-        if (pt_str_eq_lit(&mod, "=")) {
-            clcf->exact_match = 1;
-
-        } else if (pt_str_eq_lit(&mod, "^~")) {
-            clcf->noregex = 1;
-
-        } else if (pt_str_eq_lit(&mod, "~") || pt_str_eq_lit(&mod, "~*")) {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "regex locations are not supported yet");
-            return PT_CONF_ERROR;
-
-        } else {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "invalid location modifier \"" PT_STR_FMT "\"",
-                              PT_STR_ARG(mod));
-            return PT_CONF_ERROR;
-        }
-
-    } else {
-        name = value[1];
-
-        if (name.len && name.data[0] == '=') {
-            clcf->exact_match = 1;
-            name.data++;
-            name.len--;
-
-        } else if (name.len > 1 && name.data[0] == '^' && name.data[1] == '~') {
-            clcf->noregex = 1;
-            name.data += 2;
-            name.len -= 2;
-
-        } else if (name.len && name.data[0] == '~') {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "regex locations are not supported yet");
-            return PT_CONF_ERROR;
-
-        } else if (name.len && name.data[0] == '@') {
-            clcf->named = 1;
-        }
-    }
-
-    clcf->name = name;
-
-    return PT_CONF_OK;
-}
-
-static char *
-pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy)
-{
-    char                     *rv;
-    pt_conf_t                 pcf;
-    pt_http_conf_ctx_t       *ctx, *pctx;
-    pt_http_core_loc_conf_t  *clcf, *pclcf;
-
-    ctx = pt_http_core_create_block_ctx(cf, 0);
-    if (ctx == NULL) {
-        return PT_CONF_ERROR;
-    }
-
-    clcf = ctx->loc_conf[pt_http_core_module.ctx_index];
-    clcf->loc_conf = ctx->loc_conf;
-
-    if (pt_http_core_location_name(cf, clcf) != PT_CONF_OK) {
-        return PT_CONF_ERROR;
-    }
-
-    pctx = cf->ctx;
-    pclcf = pctx->loc_conf[pt_http_core_module.ctx_index];
-
-    if (cf->cmd_type == PT_HTTP_LOC_CONF) {
-        /* A nested location. */
-
-        if (pclcf->exact_match) {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "location \"" PT_STR_FMT "\" cannot be inside "
-                              "the exact location \"" PT_STR_FMT "\"",
-                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
-            return PT_CONF_ERROR;
-        }
-
-        if (pclcf->named) {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "location \"" PT_STR_FMT "\" cannot be inside "
-                              "the named location \"" PT_STR_FMT "\"",
-                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
-            return PT_CONF_ERROR;
-        }
-
-        if (clcf->named) {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "named location \"" PT_STR_FMT "\" can be "
-                              "on the server level only", PT_STR_ARG(clcf->name));
-            return PT_CONF_ERROR;
-        }
-
-        if (clcf->name.len < pclcf->name.len
-            || pt_memcmp(clcf->name.data, pclcf->name.data, pclcf->name.len) != 0)
-        {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "location \"" PT_STR_FMT "\" is outside "
-                              "location \"" PT_STR_FMT "\"",
-                              PT_STR_ARG(clcf->name), PT_STR_ARG(pclcf->name));
-            return PT_CONF_ERROR;
-        }
-    }
-
-    if (pt_http_add_location(cf, &pclcf->locations, clcf) != PT_OK) {
-        return PT_CONF_ERROR;
-    }
-
-    pcf = *cf;
-    cf->ctx = ctx;
-    cf->cmd_type = PT_HTTP_LOC_CONF;
-
-    rv = pt_conf_parse(cf, NULL);
-
-    *cf = pcf;
 
     return rv;
 }
@@ -1340,6 +1337,19 @@ pt_http_core_listen(pt_conf_t *cf, pt_command_t *cmd, void *conf)
             continue;
         }
 
+        if (pt_str_eq_lit(&value[i], "ssl")) {
+#if (PT_HAVE_HTTP_SSL_MODULE)
+            /* not a socket option: every server of the address gets TLS */
+            lsopt.ssl = 1;
+            continue;
+#else
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "the \"ssl\" parameter requires "
+                              "pt_http_ssl_module");
+            return PT_CONF_ERROR;
+#endif
+        }
+
         if (pt_http_core_listen_option(cf, &value[i], &lsopt) != PT_CONF_OK) {
             return PT_CONF_ERROR;
         }
@@ -1383,10 +1393,10 @@ pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         }
 
         if (ch == '~') {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                              "regex server names are not supported yet: \""
-                              PT_STR_FMT "\"", PT_STR_ARG(name));
-            return PT_CONF_ERROR;
+            if (pt_http_core_regex_server_name(cf, cscf, &name) != PT_OK) {
+                return PT_CONF_ERROR;
+            }
+            continue;
         }
 
         if (name.len > 2 && pt_strlchr(name.data + 1, name.data + name.len - 1, '*')) {
@@ -1400,10 +1410,6 @@ pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf)
             pt_conf_log_error(PT_LOG_WARN, cf, 0,
                               "server name \"" PT_STR_FMT "\" has suspicious symbols",
                               PT_STR_ARG(name));
-        }
-
-        if (cscf->server_name.data == NULL) {
-            cscf->server_name = name;
         }
 
         sn = pt_array_push(&cscf->server_names);
@@ -1424,6 +1430,40 @@ pt_http_core_server_name(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     }
 
     return PT_CONF_OK;
+}
+
+/* "server_name ~REGEX": matched against the lower-cased host, without
+ * regard to case; its captures serve the server's configuration. */
+static pt_int_t
+pt_http_core_regex_server_name(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
+    pt_str_t *name)
+{
+    pt_regex_compile_t      rc;
+    pt_http_server_name_t  *sn;
+
+    sn = pt_array_push(&cscf->server_names);
+    if (sn == NULL) {
+        return PT_ERROR;
+    }
+
+    sn->server = cscf;
+    sn->name = *name;
+
+    pt_memzero(&rc, sizeof(pt_regex_compile_t));
+    rc.pattern.data = name->data + 1;
+    rc.pattern.len = name->len - 1;
+    rc.options = PT_REGEX_CASELESS;
+
+    sn->regex = pt_http_regex_compile(cf, &rc);
+    if (sn->regex == NULL) {
+        return PT_ERROR;
+    }
+
+    if (sn->regex->ncaptures) {
+        cscf->captures = 1;
+    }
+
+    return PT_OK;
 }
 
 /* keepalive_timeout TIMEOUT [HEADER_TIMEOUT] */

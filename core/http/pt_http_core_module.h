@@ -78,6 +78,7 @@ typedef struct {
     unsigned                   ipv6only:1;
     unsigned                   deferred_accept:1;
     unsigned                   reuseport:1;
+    unsigned                   ssl:1;           /* "listen ... ssl" */
 
     int                        backlog;
     int                        rcvbuf;
@@ -86,7 +87,8 @@ typedef struct {
 
 /* Names of the servers sharing one address, searched after the Host is
  * known: exact names (sorted), then "*.example.com" / ".example.com"
- * (longest match), then "www.example.*"; "~regex" is reserved. */
+ * (longest match), then "www.example.*" (longest match), then the "~regex"
+ * names in the order they appear in the configuration. */
 typedef struct {
     pt_str_t                   name;
     void                      *server;      /* pt_http_core_srv_conf_t */
@@ -99,11 +101,14 @@ typedef struct {
     pt_uint_t                  nhead;
     pt_http_server_name_map_t *tail;        /* stored without the "*" */
     pt_uint_t                  ntail;
+    struct pt_http_server_name_s  *regex;   /* in config order */
+    pt_uint_t                  nregex;
 } pt_http_virtual_names_t;
 
 struct pt_http_addr_conf_s {
     void                      *default_server;  /* pt_http_core_srv_conf_t */
     pt_http_virtual_names_t   *virtual_names;   /* NULL: one server only */
+    unsigned                   ssl:1;           /* TLS first (http_ssl) */
 };
 
 typedef struct {
@@ -160,13 +165,13 @@ typedef struct {
     pt_http_header_in_t      **headers_in_hash;
     pt_uint_t                  headers_in_hash_size;
 
-    pt_uint_t                  ncaptures;   /* reserved: regexes */
+    pt_uint_t                  ncaptures;   /* the most groups of any regex */
 } pt_http_core_main_conf_t;
 
-typedef struct {
+typedef struct pt_http_server_name_s {
     pt_str_t                   name;        /* as written */
     void                      *server;      /* pt_http_core_srv_conf_t */
-    void                      *regex;       /* reserved: "~regex" */
+    pt_http_regex_t           *regex;       /* "~regex" (name without "~") */
 } pt_http_server_name_t;
 
 typedef struct {
@@ -191,9 +196,17 @@ typedef struct {
     pt_flag_t                  underscores_in_headers;
 
     unsigned                   listen:1;
+    unsigned                   captures:1;  /* a regex name with captures */
 
-    pt_http_core_loc_conf_t  **named_locations;     /* reserved: "@name" */
+    /* "@name" locations, sorted, NULL-terminated (pt_http_location.c). */
+    pt_http_core_loc_conf_t  **named_locations;
 } pt_http_core_srv_conf_t;
+
+#define PT_HTTP_ALIAS_REGEX       ((size_t) -1)
+
+#define PT_HTTP_KEEPALIVE_DISABLE_NONE    0x0002
+#define PT_HTTP_KEEPALIVE_DISABLE_MSIE6   0x0004
+#define PT_HTTP_KEEPALIVE_DISABLE_SAFARI  0x0008
 
 #define PT_HTTP_LINGERING_OFF     0
 #define PT_HTTP_LINGERING_ON      1
@@ -205,26 +218,59 @@ struct pt_http_core_loc_conf_s {
     unsigned                   exact_match:1;   /* "=" */
     unsigned                   noregex:1;       /* "^~" */
     unsigned                   named:1;         /* "@name" */
-    unsigned                   noname:1;        /* reserved: if/limit_except */
-    unsigned                   auto_redirect:1; /* reserved: proxy_pass */
+    unsigned                   noname:1;        /* the block of "if" */
+    /* "location /x/" answers "/x" with a 301 to "/x/" (set by proxy_pass
+     * and the like) */
+    unsigned                   auto_redirect:1;
+    unsigned                   internal:1;      /* "internal" */
+    unsigned                   auto_redirects:1;    /* a nested one has it */
 
-    void                      *regex;       /* reserved: "~" / "~*" */
+    pt_http_regex_t           *regex;       /* "~" / "~*"; name is the regex */
 
     void                     **loc_conf;    /* this location's conf array */
 
-    /* Nested locations: static ones sorted by name, regex ones in config
-     * order (NULL terminated); the queue exists only while parsing. */
+    /* Nested locations (pt_http_location.c): exact ones sorted by name;
+     * prefix ones sorted by name, with static_parents[i] the index of the
+     * longest other prefix location that is a prefix of location i (-1:
+     * none); regex ones in config order, NULL-terminated.  The queue exists
+     * only while parsing. */
     pt_queue_t                *locations;
+    pt_http_core_loc_conf_t  **exact_locations;
+    pt_uint_t                  nexact_locations;
     pt_http_core_loc_conf_t  **static_locations;
+    pt_int_t                  *static_parents;
     pt_uint_t                  nstatic_locations;
     pt_http_core_loc_conf_t  **regex_locations;
+
+    /* error_page (pt_http_error_page.c): of pt_http_err_page_t; NULL:
+     * none at this level (the parent's are inherited). */
+    pt_array_t                *error_pages;
+    pt_flag_t                  recursive_error_pages;
 
     pt_http_handler_pt         handler;     /* content handler (proxy, ...) */
 
     pt_str_t                   default_type;
 
+    /* Files (pt_http_file.c): root or alias, and types {}.  root.data is
+     * NULL while unset; with variables, root_values is evaluated per
+     * request.  alias is 0 for root, else the uri bytes it replaces (the
+     * location's prefix length), PT_HTTP_ALIAS_REGEX in a regex location. */
+    pt_str_t                   root;
+    pt_http_complex_value_t   *root_values;
+    size_t                     alias;
+    pt_array_t                *types;       /* of pt_http_type_t */
+    pt_http_types_hash_t      *types_hash;
+
     off_t                      client_max_body_size;
     size_t                     postpone_output;
+
+    /* Request bodies (pt_http_request_body.c) and connection handling. */
+    size_t                     client_body_buffer_size;
+    pt_path_t                 *client_body_temp_path;
+    pt_uint_t                  keepalive_disable;   /* PT_HTTP_KEEPALIVE_DISABLE_* */
+    pt_flag_t                  reset_timedout_connection;
+    pt_flag_t                  tcp_nopush;
+    pt_flag_t                  chunked_transfer_encoding;
 
     pt_msec_t                  keepalive_timeout;
     time_t                     keepalive_header;
@@ -242,6 +288,7 @@ struct pt_http_core_loc_conf_s {
     pt_flag_t                  server_name_in_redirect;
     pt_flag_t                  port_in_redirect;
     pt_flag_t                  log_not_found;
+    pt_flag_t                  sendfile;
 
     pt_log_t                  *error_log;   /* reserved: per-location error_log */
 };
@@ -280,7 +327,7 @@ pt_int_t pt_http_core_post_access_phase(pt_http_request_t *r,
 pt_int_t pt_http_core_content_phase(pt_http_request_t *r,
     pt_http_phase_handler_t *ph);
 
-/* Sets Content-Type from default_type (types {} later). */
+/* Sets Content-Type from types {} by r->exten, else default_type. */
 pt_int_t pt_http_set_content_type(pt_http_request_t *r);
 /* Runs the header filter chain once; PT_ERROR, PT_OK, PT_AGAIN. */
 pt_int_t pt_http_send_header(pt_http_request_t *r);
@@ -295,6 +342,50 @@ pt_http_header_t *pt_http_add_response_header(pt_http_request_t *r,
     const char *key, size_t key_len, u_char *value, size_t value_len);
 /* Local port of the connection; 0 for unix sockets. */
 in_port_t pt_http_server_port(pt_http_request_t *r);
+
+/* Creates the confs of one block level (server: srv and loc; location,
+ * "if": loc only) for every HTTP module; cf->ctx is the enclosing level. */
+pt_http_conf_ctx_t *pt_http_core_create_block_ctx(pt_conf_t *cf,
+    pt_uint_t with_srv);
+
+/* ---- locations and internal redirects (pt_http_location.c) ---- */
+
+/* The "location" and "internal" directives. */
+char *pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
+char *pt_http_core_internal(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+/* Builds the lookup tables of pclcf's nested locations (recursively);
+ * named ones go to cscf. */
+pt_int_t pt_http_init_locations(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,
+    pt_http_core_loc_conf_t *pclcf);
+/* Chooses r->loc_conf for r->uri below the current r->loc_conf.  PT_OK,
+ * PT_DONE (redirect to uri + "/": auto_redirect), PT_ERROR, or
+ * PT_DECLINED / PT_AGAIN (the level's own conf or a prefix one stands). */
+pt_int_t pt_http_core_find_location(pt_http_request_t *r);
+/* Restarts r at the server's rewrite phase with a new uri and args (args
+ * may be NULL), at most PT_HTTP_MAX_URI_CHANGES times; returns PT_DONE,
+ * which the caller passes to pt_http_finalize_request(). */
+pt_int_t pt_http_internal_redirect(pt_http_request_t *r, pt_str_t *uri,
+    pt_str_t *args);
+/* Restarts r in the named location ("@name"), at its rewrite phase;
+ * returns PT_DONE as above (500 when there is no such location). */
+pt_int_t pt_http_named_location(pt_http_request_t *r, pt_str_t *name);
+
+/* ---- error_page (pt_http_error_page.c) ---- */
+
+typedef struct {
+    pt_int_t                   status;
+    pt_int_t                   overwrite;   /* -1: keep; 0: "=": the page's */
+    pt_http_complex_value_t    value;       /* uri, "@name" or URL */
+    pt_str_t                   args;        /* of a literal uri */
+} pt_http_err_page_t;
+
+/* The "error_page" directive. */
+char *pt_http_core_error_page(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+/* Called for an error status before the built-in page is sent: PT_DECLINED
+ * (no error_page applies: send the built-in page for error), PT_DONE or
+ * PT_ERROR (handled: an internal redirect ran), or a redirect status
+ * whose built-in page to send (Location is set). */
+pt_int_t pt_http_error_page(pt_http_request_t *r, pt_uint_t error);
 
 extern pt_module_t  pt_http_core_module;
 

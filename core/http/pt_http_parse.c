@@ -13,7 +13,7 @@
  * Lower-case form of each token character (RFC 9110 tchar), 0 for bytes
  * that may not appear in a method or field name.
  */
-static const u_char  pt_http_token_lc[256] = {
+const u_char  pt_http_token_lc[256] = {
     /* 0x00 - 0x1f: controls */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -39,9 +39,6 @@ static const u_char  pt_http_token_lc[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
-/* Control bytes, forbidden in targets and field values (HTAB is handled by
- * the callers where it is allowed). */
-#define pt_http_is_ctl(ch)  ((ch) < 0x20 || (ch) == 0x7f)
 
 typedef struct {
     pt_str_t    name;
@@ -110,6 +107,27 @@ pt_http_is_host_char(u_char ch)
     return 0;
 }
 
+/* The scheme of an absolute-form target: "http" or "https", any case. */
+static pt_uint_t
+pt_http_is_http_scheme(u_char *start, u_char *end)
+{
+    size_t  len;
+
+    len = end - start;
+
+    if (len != 4 && len != 5) {
+        return 0;
+    }
+
+    if ((start[0] | 0x20) != 'h' || (start[1] | 0x20) != 't'
+        || (start[2] | 0x20) != 't' || (start[3] | 0x20) != 'p')
+    {
+        return 0;
+    }
+
+    return len == 4 || (start[4] | 0x20) == 's';
+}
+
 /*
  * The request line: method SP request-target SP HTTP-version CRLF.
  *
@@ -117,18 +135,21 @@ pt_http_is_host_char(u_char ch)
  *   start        skip empty lines; the first token byte starts the method
  *   start_lf     a CR of an empty line was seen: LF must follow
  *   method       [A-Z_-] up to SP
- *   target       first byte of the target: "/" (origin-form) or a scheme
- *                letter (absolute-form); one SP only
- *   schema ...   "http" "://" host [":" port], then the path; an
- *                absolute-form target without a path means "/"
+ *   target       first byte of the target: "/" (origin-form), a scheme
+ *                letter (absolute-form) or "*" (asterisk-form, OPTIONS
+ *                only); exactly one SP before it
+ *   asterisk     "*" seen: SP must follow
+ *   schema ...   "http" or "https", "://", host [":" port], then the path;
+ *                an absolute-form target without a path means "/"
  *   after_slash  the previous path byte was "/": "/" or "." here makes the
  *                uri complex (merge or dot segments to resolve)
  *   path         path bytes; "." notes the extension, "%" a quoted uri,
- *                "?" starts the args, SP ends the target, CR/LF ends an
- *                HTTP/0.9 request line
+ *                "?" starts the args, SP ends the target; CR or LF here is
+ *                an HTTP/0.9 request line, which is refused
  *   args         query bytes up to SP
- *   http_H ...   exactly "HTTP/" DIGIT "." DIGIT: major 1 only, 2..9 give
- *                INVALID_VERSION (505), anything else INVALID_REQUEST
+ *   http_H ...   exactly "HTTP/" DIGIT "." DIGIT; anything else is
+ *                INVALID_REQUEST, a well-formed version other than 1.0 and
+ *                1.1 is INVALID_VERSION (505)
  *   almost_done  CR seen: LF must follow
  *
  * On PT_OK: r->request_start .. r->request_end is the line without CRLF,
@@ -143,6 +164,7 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
         sw_start_lf,
         sw_method,
         sw_target,
+        sw_asterisk,
         sw_schema,
         sw_schema_slash,
         sw_schema_slash_slash,
@@ -218,16 +240,27 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
                 state = sw_schema;
                 break;
             }
+            if (ch == '*' && r->method == PT_HTTP_OPTIONS) {
+                /* RFC 9112 3.2.4: "OPTIONS *" asks about the server */
+                r->uri_start = p;
+                r->uri_end = p + 1;
+                state = sw_asterisk;
+                break;
+            }
             return PT_HTTP_PARSE_INVALID_REQUEST;
+
+        case sw_asterisk:
+            if (ch != ' ') {
+                return PT_HTTP_PARSE_INVALID_REQUEST;
+            }
+            state = sw_http_H;
+            break;
 
         case sw_schema:
             if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') {
                 break;
             }
-            if ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.') {
-                break;
-            }
-            if (ch == ':') {
+            if (ch == ':' && pt_http_is_http_scheme(r->schema_start, p)) {
                 r->schema_end = p;
                 state = sw_schema_slash;
                 break;
@@ -254,6 +287,7 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
                 state = sw_host_ip_literal;
                 break;
             }
+            /* no userinfo ("@" is not a host byte): RFC 9110 4.2.4 */
             if (!pt_http_is_host_char(ch)) {
                 return PT_HTTP_PARSE_INVALID_REQUEST;
             }
@@ -303,6 +337,10 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
 
         case sw_port:
             if (ch >= '0' && ch <= '9') {
+                /* at most 5 digits; the value is checked with the host */
+                if (p - r->host_end > 5) {
+                    return PT_HTTP_PARSE_INVALID_REQUEST;
+                }
                 break;
             }
             r->port_end = p;
@@ -361,15 +399,8 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
                 state = sw_http_H;
                 continue;
             case CR:
-                r->uri_end = p;
-                r->request_end = p;
-                r->http_minor = 9;
-                state = sw_almost_done;
-                continue;
             case LF:
-                r->uri_end = p;
-                r->http_minor = 9;
-                goto done;
+                goto http_09;
             }
             if (pt_http_is_ctl(ch)) {
                 return PT_HTTP_PARSE_INVALID_REQUEST;
@@ -383,15 +414,8 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
                 state = sw_http_H;
                 continue;
             case CR:
-                r->uri_end = p;
-                r->request_end = p;
-                r->http_minor = 9;
-                state = sw_almost_done;
-                continue;
             case LF:
-                r->uri_end = p;
-                r->http_minor = 9;
-                goto done;
+                goto http_09;
             case '#':
                 r->complex_uri = 1;
                 continue;
@@ -438,14 +462,10 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
             break;
 
         case sw_major:
-            if (ch < '1' || ch > '9') {
+            if (ch < '0' || ch > '9') {
                 return PT_HTTP_PARSE_INVALID_REQUEST;
             }
-            if (ch > '1') {
-                r->http_major = ch - '0';
-                return PT_HTTP_PARSE_INVALID_VERSION;
-            }
-            r->http_major = 1;
+            r->http_major = ch - '0';
             state = sw_dot;
             break;
 
@@ -492,19 +512,28 @@ pt_http_parse_request_line(pt_http_request_t *r, pt_buf_t *b)
 done:
 
     b->pos = p + 1;
+    r->state = sw_start;
 
-    if (r->request_end == NULL) {
-        r->request_end = p;
+    /* RFC 9112 2.3: a well-formed version this server does not speak */
+    if (r->http_major != 1 || r->http_minor > 1) {
+        return PT_HTTP_PARSE_INVALID_VERSION;
     }
 
     r->http_version = r->http_major * 1000 + r->http_minor;
-    r->state = sw_start;
-
-    if (r->http_version == PT_HTTP_VERSION_9 && r->method != PT_HTTP_GET) {
-        return PT_HTTP_PARSE_INVALID_09_METHOD;
-    }
 
     return PT_OK;
+
+http_09:
+
+    /* A request line without a version is HTTP/0.9, which RFC 9112 no
+     * longer defines: it is answered with 400 (in HTTP/1.1 form) and the
+     * connection is closed. */
+    r->uri_end = p;
+    r->request_end = p;
+    b->pos = p;
+    r->state = sw_start;
+
+    return PT_HTTP_PARSE_INVALID_09;
 }
 
 /*
@@ -713,7 +742,7 @@ header_done:
     return PT_HTTP_PARSE_HEADER_DONE;
 }
 
-static pt_int_t
+pt_int_t
 pt_http_hex_value(u_char ch)
 {
     if (ch >= '0' && ch <= '9') {
@@ -850,233 +879,12 @@ pt_http_parse_complex_uri(pt_http_request_t *r, pt_uint_t merge_slashes)
     return PT_OK;
 }
 
-/*
- * The chunked transfer coding (RFC 9112 7.1):
- *
- *   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
- *   last-chunk   = 1*("0") [ chunk-ext ] CRLF
- *   trailer      = *( field-line CRLF ) CRLF
- *
- * States: size (hex digits), ext (extensions, skipped), size_lf, data
- * (returned to the caller as ctx->size bytes), data_cr / data_lf (the CRLF
- * after the data), trailer (start of a trailer line or the final empty
- * line), trailer_line, trailer_lf, last_lf.
- */
-pt_int_t
-pt_http_parse_chunked(pt_http_request_t *r, pt_buf_t *b, pt_http_chunked_t *ctx)
-{
-    u_char    ch, *p;
-    pt_int_t  d;
-    enum {
-        sw_size_start = 0,
-        sw_size,
-        sw_ext,
-        sw_size_lf,
-        sw_data,
-        sw_data_cr,
-        sw_data_lf,
-        sw_trailer,
-        sw_trailer_line,
-        sw_trailer_lf,
-        sw_last_lf
-    } state;
-
-    state = ctx->state;
-
-    if (state == sw_data) {
-        if (ctx->size) {
-            if (b->pos < b->last) {
-                return PT_OK;
-            }
-            ctx->length = ctx->size + 4;
-            return PT_AGAIN;
-        }
-        state = sw_data_cr;
-    }
-
-    for (p = b->pos; p < b->last; p++) {
-        ch = *p;
-
-        switch (state) {
-
-        case sw_size_start:
-            d = pt_http_hex_value(ch);
-            if (d < 0) {
-                goto invalid;
-            }
-            ctx->size = d;
-            state = sw_size;
-            break;
-
-        case sw_size:
-            d = pt_http_hex_value(ch);
-            if (d >= 0) {
-                if (ctx->size > (PT_MAX_OFF_T_VALUE - 15) / 16) {
-                    goto invalid;
-                }
-                ctx->size = ctx->size * 16 + d;
-                break;
-            }
-            switch (ch) {
-            case CR:
-                state = sw_size_lf;
-                break;
-            case LF:
-                goto size_done;
-            case ';':
-            case ' ':
-            case '\t':
-                state = sw_ext;
-                break;
-            default:
-                goto invalid;
-            }
-            break;
-
-        case sw_ext:
-            if (ch == CR) {
-                state = sw_size_lf;
-                break;
-            }
-            if (ch == LF) {
-                goto size_done;
-            }
-            if (ch != '\t' && pt_http_is_ctl(ch)) {
-                goto invalid;
-            }
-            break;
-
-        case sw_size_lf:
-            if (ch != LF) {
-                goto invalid;
-            }
-        size_done:
-            if (ctx->size == 0) {
-                state = sw_trailer;
-                break;
-            }
-            ctx->state = sw_data;
-            b->pos = p + 1;
-            if (b->pos < b->last) {
-                return PT_OK;
-            }
-            /* the data, LF "0" LF LF at least */
-            ctx->length = ctx->size + 4;
-            return PT_AGAIN;
-
-        case sw_data:
-            /* not reached: data is handed out above */
-            goto invalid;
-
-        case sw_data_cr:
-            if (ch == CR) {
-                state = sw_data_lf;
-                break;
-            }
-            if (ch == LF) {
-                state = sw_size_start;
-                break;
-            }
-            goto invalid;
-
-        case sw_data_lf:
-            if (ch != LF) {
-                goto invalid;
-            }
-            state = sw_size_start;
-            break;
-
-        case sw_trailer:
-            if (ch == CR) {
-                state = sw_last_lf;
-                break;
-            }
-            if (ch == LF) {
-                goto last;
-            }
-            if (pt_http_token_lc[ch] == 0) {
-                goto invalid;
-            }
-            state = sw_trailer_line;
-            break;
-
-        case sw_trailer_line:
-            if (ch == CR) {
-                state = sw_trailer_lf;
-                break;
-            }
-            if (ch == LF) {
-                state = sw_trailer;
-                break;
-            }
-            if (ch != '\t' && pt_http_is_ctl(ch)) {
-                goto invalid;
-            }
-            break;
-
-        case sw_trailer_lf:
-            if (ch != LF) {
-                goto invalid;
-            }
-            state = sw_trailer;
-            break;
-
-        case sw_last_lf:
-            if (ch != LF) {
-                goto invalid;
-            }
-            goto last;
-        }
-    }
-
-    b->pos = p;
-    ctx->state = state;
-
-    /* The fewest bytes that can still end the body (bare LFs counted, as
-     * they are accepted): a reader may read this much without eating into
-     * a pipelined request. */
-    switch (state) {
-    case sw_size_start:
-        ctx->length = 3;                /* "0" LF LF */
-        break;
-    case sw_data_cr:
-    case sw_data_lf:
-        ctx->length = 4;                /* LF "0" LF LF */
-        break;
-    case sw_size:
-    case sw_ext:
-    case sw_size_lf:
-    case sw_trailer_line:
-    case sw_trailer_lf:
-        ctx->length = 2;
-        break;
-    default:
-        ctx->length = 1;
-        break;
-    }
-
-    return PT_AGAIN;
-
-last:
-
-    b->pos = p + 1;
-    ctx->state = sw_size_start;
-    ctx->size = 0;
-    ctx->length = 0;
-
-    return PT_DONE;
-
-invalid:
-
-    return PT_ERROR;
-}
-
 pt_int_t
 pt_http_validate_host(pt_str_t *host, pt_uint_t *lowcase)
 {
     u_char     ch, *h;
     size_t     i, dot_pos, host_len;
-    pt_uint_t  literal;
+    pt_uint_t  literal, port;
 
     h = host->data;
     dot_pos = host->len;
@@ -1102,6 +910,9 @@ pt_http_validate_host(pt_str_t *host, pt_uint_t *lowcase)
 
         if (literal) {
             if (ch == ']') {
+                if (i == 1) {
+                    return PT_DECLINED;
+                }
                 literal = 0;
                 if (i + 1 < host->len && h[i + 1] != ':') {
                     return PT_DECLINED;
@@ -1120,9 +931,15 @@ pt_http_validate_host(pt_str_t *host, pt_uint_t *lowcase)
         }
 
         if (ch == ':') {
+            /* port = *DIGIT (RFC 3986): empty is allowed, above 65535 not */
             host_len = i;
+            port = 0;
             for (i++; i < host->len; i++) {
                 if (h[i] < '0' || h[i] > '9') {
+                    return PT_DECLINED;
+                }
+                port = port * 10 + (h[i] - '0');
+                if (port > 65535) {
                     return PT_DECLINED;
                 }
             }

@@ -21,7 +21,6 @@
 
 #include "pt_http.h"
 
-static void pt_http_wait_request_handler(pt_event_t *rev);
 static pt_http_request_t *pt_http_create_request(pt_connection_t *c);
 static void pt_http_finalize_connection(pt_http_request_t *r);
 static pt_int_t pt_http_set_write_handler(pt_http_request_t *r);
@@ -31,6 +30,8 @@ static void pt_http_set_keepalive(pt_http_request_t *r);
 static void pt_http_set_lingering_close(pt_connection_t *c);
 static void pt_http_lingering_close_handler(pt_event_t *rev);
 static void pt_http_log_request(pt_http_request_t *r);
+static void pt_http_reset_timedout(pt_http_request_t *r);
+static void pt_http_tcp_push(pt_connection_t *c);
 static void pt_http_empty_handler(pt_event_t *ev);
 
 /* ---- memory of idle connections ----
@@ -241,6 +242,14 @@ pt_http_init_connection(pt_connection_t *c)
     c->idle = 1;
     pt_reusable_connection(c, 1);
 
+#if (PT_HAVE_HTTP_SSL_MODULE)
+    if (hc->addr_conf->ssl) {
+        /* the TLS handshake comes first (modules/http_ssl) */
+        pt_http_ssl_init_connection(c);
+        return;
+    }
+#endif
+
     if (rev->ready) {
         /* deferred accept: the request is already there */
         rev->handler(rev);
@@ -261,7 +270,7 @@ pt_http_init_connection(pt_connection_t *c)
  * buffer exists only while bytes are there to hold: it is taken on
  * arrival and given back while the connection is idle.
  */
-static void
+void
 pt_http_wait_request_handler(pt_event_t *rev)
 {
     size_t                    size;
@@ -507,8 +516,8 @@ pt_http_finalize_request(pt_http_request_t *r, pt_int_t rc)
         return;
     }
 
-    if (rc == PT_ERROR || rc == PT_HTTP_REQUEST_TIME_OUT
-        || rc == PT_HTTP_CLIENT_CLOSED_REQUEST || c->error)
+    if (rc == PT_ERROR || rc == PT_HTTP_CLIENT_CLOSED_REQUEST || c->error
+        || (rc == PT_HTTP_REQUEST_TIME_OUT && c->timedout))
     {
         pt_http_terminate_request(r, rc);
         return;
@@ -561,6 +570,33 @@ pt_http_finalize_request(pt_http_request_t *r, pt_int_t rc)
     }
 
     pt_http_finalize_connection(r);
+}
+
+void
+pt_http_request_timed_out(pt_http_request_t *r)
+{
+    pt_connection_t          *c;
+    pt_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
+
+    if (clcf->reset_timedout_connection || r->header_sent) {
+        /* no answer: the connection is reset (or just closed) at once */
+        c->timedout = 1;
+        pt_http_terminate_request(r, PT_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    /* RFC 9110 15.5.9: a 408 says the connection is being closed */
+    r->keepalive = 0;
+    r->lingering_close = 0;
+    r->reading_body = 0;
+    r->read_event_handler = pt_http_block_reading;
+
+    pt_http_finalize_request(r, PT_HTTP_REQUEST_TIME_OUT);
 }
 
 void
@@ -691,6 +727,7 @@ pt_http_writer(pt_http_request_t *r)
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
 
     if (wev->timedout) {
+        /* send_timeout: the client stopped reading; nothing more can go */
         pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
         c->timedout = 1;
         pt_http_finalize_request(r, PT_HTTP_REQUEST_TIME_OUT);
@@ -851,6 +888,11 @@ pt_http_set_keepalive(pt_http_request_t *r)
     c->sent = 0;
     c->destroyed = 0;
 
+    if (c->tcp_nopush == PT_TCP_NOPUSH_SET) {
+        /* let the corked tail of the response go before the wait */
+        pt_http_tcp_push(c);
+    }
+
     if (clcf->tcp_nodelay && pt_tcp_nodelay(c) != PT_OK) {
         pt_http_close_connection(c);
         return;
@@ -938,6 +980,11 @@ pt_http_set_lingering_close(pt_connection_t *c)
 
     wev = c->write;
     wev->handler = pt_http_empty_handler;
+
+    if (c->ssl) {
+        /* close_notify must precede the TCP half-close */
+        pt_ssl_shutdown_notify(c);
+    }
 
     if (shutdown(c->fd, SHUT_WR) == -1) {
         pt_connection_error(c, pt_socket_errno, "shutdown() failed");
@@ -1064,6 +1111,10 @@ pt_http_free_request(pt_http_request_t *r, pt_int_t rc)
 
     log->action = "closing request";
 
+    if (r->connection->timedout) {
+        pt_http_reset_timedout(r);
+    }
+
     r->connection->destroyed = 1;
 
     ctx = log->data;
@@ -1077,6 +1128,68 @@ pt_http_free_request(pt_http_request_t *r, pt_int_t rc)
 
     /* r itself lives in the pool: nothing of it may be used after this. */
     pt_http_put_request_pool(pool);
+}
+
+/* tcp_nopush (with sendfile): TCP_CORK while a response is written, so
+ * the header and the start of the file fill whole packets. */
+void
+pt_http_tcp_nopush(pt_connection_t *c)
+{
+    int  cork;
+
+    if (c->tcp_nopush != PT_TCP_NOPUSH_UNSET) {
+        return;
+    }
+
+    cork = 1;
+
+    if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof(int)) == -1) {
+        /* not TCP (a unix socket): never again on this connection */
+        c->tcp_nopush = PT_TCP_NOPUSH_DISABLED;
+        return;
+    }
+
+    c->tcp_nopush = PT_TCP_NOPUSH_SET;
+}
+
+static void
+pt_http_tcp_push(pt_connection_t *c)
+{
+    int  cork;
+
+    cork = 0;
+
+    if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof(int)) == -1) {
+        pt_connection_error(c, pt_socket_errno, "setsockopt(!TCP_CORK) failed");
+    }
+
+    c->tcp_nopush = PT_TCP_NOPUSH_UNSET;
+}
+
+/* reset_timedout_connection: a connection given up on (a timeout, or
+ * 444) is closed with a RST, which frees its socket memory at once instead
+ * of lingering in FIN_WAIT with unsent data. */
+static void
+pt_http_reset_timedout(pt_http_request_t *r)
+{
+    struct linger             linger;
+    pt_connection_t          *c;
+    pt_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    if (!clcf->reset_timedout_connection || c->fd == -1) {
+        return;
+    }
+
+    linger.l_onoff = 1;
+    linger.l_linger = 0;
+
+    if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(struct linger)) == -1) {
+        pt_log_error(PT_LOG_ALERT, c->log, pt_socket_errno,
+                     "setsockopt(SO_LINGER) failed");
+    }
 }
 
 static void
@@ -1102,6 +1215,16 @@ void
 pt_http_close_connection(pt_connection_t *c)
 {
     pt_pool_t  *pool;
+
+    if (c->ssl) {
+        /* close_notify first; if it cannot be written yet, come back */
+        c->ssl->no_wait_shutdown = 1;
+
+        if (pt_ssl_shutdown(c) == PT_AGAIN) {
+            c->ssl->handler = pt_http_close_connection;
+            return;
+        }
+    }
 
     c->destroyed = 1;
 

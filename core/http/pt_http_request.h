@@ -55,7 +55,7 @@
 #define PT_HTTP_PARSE_INVALID_METHOD   10
 #define PT_HTTP_PARSE_INVALID_REQUEST  11
 #define PT_HTTP_PARSE_INVALID_VERSION  12
-#define PT_HTTP_PARSE_INVALID_09_METHOD 13
+#define PT_HTTP_PARSE_INVALID_09        13  /* no version: HTTP/0.9 */
 #define PT_HTTP_PARSE_INVALID_HEADER   14
 
 /* Status codes. */
@@ -88,6 +88,7 @@
 #define PT_HTTP_REQUEST_URI_TOO_LARGE       414
 #define PT_HTTP_UNSUPPORTED_MEDIA_TYPE      415
 #define PT_HTTP_RANGE_NOT_SATISFIABLE       416
+#define PT_HTTP_EXPECTATION_FAILED          417
 #define PT_HTTP_MISDIRECTED_REQUEST         421
 #define PT_HTTP_TOO_MANY_REQUESTS           429
 
@@ -167,6 +168,8 @@ typedef struct {
     unsigned             connection_type:2;
     unsigned             chunked:1;
     unsigned             multi:1;
+    unsigned             msie6:1;       /* for keepalive_disable */
+    unsigned             safari:1;
 } pt_http_headers_in_t;
 
 typedef struct {
@@ -210,18 +213,70 @@ typedef struct {
     pt_uint_t            state;
     off_t                size;      /* bytes of chunk data at b->pos */
     off_t                length;    /* at least this many bytes still due */
+    size_t               line;      /* bytes of the chunk line / trailers */
+    pt_uint_t            digits;    /* hex digits of the chunk size */
 } pt_http_chunked_t;
 
 typedef void (*pt_http_client_body_handler_pt)(pt_http_request_t *r);
 
-/* Reserved for the request body reader of the next issue. */
+/*
+ * The request body, read for a handler by pt_http_read_client_request_body
+ * (pt_http_request_body.c):
+ *
+ *     rc = pt_http_read_client_request_body(r, post_handler);
+ *     if (rc >= PT_HTTP_SPECIAL_RESPONSE) {
+ *         return rc;                      (an error to answer with)
+ *     }
+ *     return PT_DONE;                     (post_handler finalizes)
+ *
+ * The reader takes a reference on the request (r->main->count) that the
+ * handler's PT_DONE gives back; post_handler must end the request with
+ * pt_http_finalize_request.  The reader decodes chunked, enforces
+ * client_max_body_size (413) and client_body_timeout (408), and sends
+ * "100 Continue" to an HTTP/1.1 client that expects it.  Errors after the
+ * call finalize the request with their status; post_handler is then not
+ * called.  A second call, or one for a body being discarded, calls
+ * post_handler at once.
+ *
+ * Buffered (the default).  post_handler runs once the whole body is
+ * there.  rb->bufs holds it, its last buffer flagged last_buf: memory
+ * buffers when it fit in client_body_buffer_size (a body that came with
+ * the head may point into the header buffer), else one file buffer
+ * (temp_file set) over rb->temp_file, an unlinked temp file in
+ * client_body_temp_path.  An empty body leaves rb->bufs NULL.
+ * rb->received is the body's size (decoded).
+ *
+ * Streaming (r->request_body_no_buffering set before the call; the proxy
+ * uses it for proxy_request_buffering off).  Nothing goes to disk and
+ * nothing waits for the end.  post_handler is called at once, then again
+ * each time new data arrived or the body ended: rb->bufs then holds the
+ * data not yet taken, as memory buffers into one client_body_buffer_size
+ * buffer, and once the body is complete (rb->rest == 0) its last buffer
+ * has last_buf set (an empty one if no data is left).  The handler takes
+ * the links off rb->bufs (and sets rb->bufs to NULL), and consumes a
+ * buffer by moving its pos to last (the write filter does so as it
+ * sends).  Reading pauses while the buffer is full of data not consumed;
+ * the handler calls pt_http_read_unbuffered_request_body(r) after it
+ * consumed some, which reads what the client has sent meanwhile into
+ * rb->bufs (without calling post_handler) and returns PT_OK once the body
+ * is complete, PT_AGAIN, or an error status.
+ */
 typedef struct {
-    pt_chain_t                     *bufs;
-    pt_buf_t                       *buf;
-    off_t                           rest;
-    off_t                           received;
+    pt_chain_t                     *bufs;       /* see above */
+    pt_buf_t                       *buf;        /* the memory read into */
+    pt_file_t                      *temp_file;  /* buffered, when it spilled */
+    off_t                           rest;       /* at least this much is due;
+                                                   0: complete */
+    off_t                           received;   /* decoded body bytes */
     pt_http_chunked_t              *chunked;
     pt_http_client_body_handler_pt  post_handler;
+
+    /* streaming: bufs handed out, and free ones to reuse */
+    pt_chain_t                     *busy;
+    pt_chain_t                     *free;
+    u_char                         *handed;     /* buf data below this is out */
+
+    unsigned                        last_sent:1;    /* the last_buf went out */
 } pt_http_request_body_t;
 
 typedef struct pt_http_addr_conf_s  pt_http_addr_conf_t;
@@ -239,6 +294,7 @@ typedef struct {
     pt_chain_t           *free;
 
     unsigned              pipeline:1;
+    unsigned              ssl:1;        /* on a "listen ... ssl" address */
 } pt_http_connection_t;
 
 typedef pt_int_t (*pt_http_handler_pt)(pt_http_request_t *r);
@@ -289,6 +345,9 @@ struct pt_http_request_s {
 
     pt_http_request_body_t     *request_body;
 
+    struct pt_http_upstream_s  *upstream;       /* proxy: see pt_http_upstream.h */
+    pt_array_t                 *upstream_states;    /* of pt_http_upstream_state_t */
+
     time_t                      lingering_time;
     time_t                      start_sec;
     pt_msec_t                   start_msec;
@@ -309,6 +368,13 @@ struct pt_http_request_s {
     pt_chain_t                 *out;            /* unsent output */
 
     pt_http_variable_value_t   *variables;
+
+    /* The last successful regex match (location, rewrite, if, server_name):
+     * ncaptures offsets, in pairs ($0, $1, ...), into captures_data.  The
+     * array is allocated on first use, sized for the largest regex. */
+    int                        *captures;
+    pt_uint_t                   ncaptures;
+    u_char                     *captures_data;
 
     pt_uint_t                   phase_handler;
     pt_http_handler_pt          content_handler;
@@ -342,10 +408,14 @@ struct pt_http_request_s {
     unsigned                    filter_finalize:1;
 
     unsigned                    header_only:1;
+    unsigned                    allow_ranges:1;     /* the range filters may cut */
+    unsigned                    single_range:1;     /* ... but to one range only */
+    unsigned                    disable_not_modified:1;
     unsigned                    keepalive:1;
     unsigned                    lingering_close:1;
     unsigned                    discard_body:1;
     unsigned                    reading_body:1;
+    unsigned                    request_body_no_buffering:1;    /* streaming */
     unsigned                    chunked:1;      /* response is chunked */
     unsigned                    expect_tested:1;
     unsigned                    header_sent:1;

@@ -31,6 +31,11 @@ static pt_int_t pt_http_process_host(pt_http_request_t *r,
     pt_http_header_t *h, pt_uint_t offset);
 static pt_int_t pt_http_process_connection(pt_http_request_t *r,
     pt_http_header_t *h, pt_uint_t offset);
+static pt_int_t pt_http_process_user_agent(pt_http_request_t *r,
+    pt_http_header_t *h, pt_uint_t offset);
+static pt_int_t pt_http_check_transfer_encoding(pt_http_request_t *r);
+static pt_int_t pt_http_check_expect(pt_http_request_t *r);
+static void pt_http_options_asterisk(pt_http_request_t *r);
 
 #define pt_http_hdr_off(field)  offsetof(pt_http_headers_in_t, field)
 
@@ -45,7 +50,7 @@ pt_http_header_in_t  pt_http_headers_in[] = {
     { pt_string("If-Match"), pt_http_hdr_off(if_match), pt_http_process_header_line },
     { pt_string("If-None-Match"), pt_http_hdr_off(if_none_match),
       pt_http_process_header_line },
-    { pt_string("User-Agent"), pt_http_hdr_off(user_agent), pt_http_process_header_line },
+    { pt_string("User-Agent"), pt_http_hdr_off(user_agent), pt_http_process_user_agent },
     { pt_string("Referer"), pt_http_hdr_off(referer), pt_http_process_header_line },
     { pt_string("Content-Length"), pt_http_hdr_off(content_length),
       pt_http_process_unique_header_line },
@@ -57,9 +62,9 @@ pt_http_header_in_t  pt_http_headers_in[] = {
     { pt_string("If-Range"), pt_http_hdr_off(if_range),
       pt_http_process_unique_header_line },
     { pt_string("Transfer-Encoding"), pt_http_hdr_off(transfer_encoding),
-      pt_http_process_unique_header_line },
+      pt_http_process_header_line },
     { pt_string("TE"), pt_http_hdr_off(te), pt_http_process_header_line },
-    { pt_string("Expect"), pt_http_hdr_off(expect), pt_http_process_unique_header_line },
+    { pt_string("Expect"), pt_http_hdr_off(expect), pt_http_process_header_line },
     { pt_string("Upgrade"), pt_http_hdr_off(upgrade), pt_http_process_header_line },
     { pt_string("Accept-Encoding"), pt_http_hdr_off(accept_encoding),
       pt_http_process_header_line },
@@ -80,8 +85,8 @@ pt_http_header_in_t  pt_http_headers_in[] = {
 static char  *pt_http_client_errors[] = {
     "client sent invalid method",
     "client sent invalid request",
-    "client sent invalid version",
-    "client sent invalid method in HTTP/0.9 request"
+    "client sent unsupported HTTP version",
+    "client sent HTTP/0.9 request"
 };
 
 /* ---- reading the head ---- */
@@ -177,9 +182,7 @@ pt_http_process_request_line(pt_event_t *rev)
     r = c->data;
 
     if (rev->timedout) {
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        c->timedout = 1;
-        pt_http_close_request(r, PT_HTTP_REQUEST_TIME_OUT);
+        pt_http_request_timed_out(r);
         return;
     }
 
@@ -203,17 +206,6 @@ pt_http_process_request_line(pt_event_t *rev)
 
         if (rc == PT_OK) {
             if (pt_http_request_line_done(r) != PT_OK) {
-                return;
-            }
-
-            if (r->http_version < PT_HTTP_VERSION_10) {
-                /* HTTP/0.9: no headers follow */
-                if (r->headers_in.server.len == 0
-                    && pt_http_set_virtual_server(r, &r->headers_in.server) == PT_ERROR)
-                {
-                    return;
-                }
-                pt_http_process_request(r);
                 return;
             }
 
@@ -406,9 +398,7 @@ pt_http_process_request_headers(pt_event_t *rev)
     r = c->data;
 
     if (rev->timedout) {
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        c->timedout = 1;
-        pt_http_close_request(r, PT_HTTP_REQUEST_TIME_OUT);
+        pt_http_request_timed_out(r);
         return;
     }
 
@@ -790,12 +780,56 @@ pt_http_process_connection(pt_http_request_t *r, pt_http_header_t *h,
     return PT_OK;
 }
 
-/* Checks the head as a whole once all of it is read (RFC 9112 6). */
+/*
+ * Notes the clients that keepalive_disable can name, as nginx detects them:
+ * MSIE 4 and 5, and 6 unless its token says "SV1"; Safari on Mac OS X (and
+ * not Chrome, whose User-Agent also says Safari).
+ */
+static pt_int_t
+pt_http_process_user_agent(pt_http_request_t *r, pt_http_header_t *h,
+    pt_uint_t offset)
+{
+    u_char  *ua, *last, *msie;
+
+    (void) pt_http_process_header_line(r, h, offset);
+
+    ua = h->value.data;
+    last = ua + h->value.len;
+
+    msie = pt_strlcasestrn(ua, last, (u_char *) "msie ", 5);
+
+    if (msie && msie + 7 < last && msie[6] == '.') {
+        switch (msie[5]) {
+        case '4':
+        case '5':
+            r->headers_in.msie6 = 1;
+            break;
+        case '6':
+            if (pt_strlcasestrn(msie + 8, last, (u_char *) "sv1", 3) == NULL) {
+                r->headers_in.msie6 = 1;
+            }
+            break;
+        }
+        return PT_OK;
+    }
+
+    if (pt_strlcasestrn(ua, last, (u_char *) "safari/", 7)
+        && pt_strlcasestrn(ua, last, (u_char *) "mac os x", 8)
+        && pt_strlcasestrn(ua, last, (u_char *) "chrome/", 7) == NULL)
+    {
+        r->headers_in.safari = 1;
+    }
+
+    return PT_OK;
+}
+
+/* Checks the head as a whole once all of it is read (RFC 9112 6, 3.2).
+ * Every failure here answers and closes: r->keepalive is not set yet. */
 static pt_int_t
 pt_http_process_request_header(pt_http_request_t *r)
 {
-    pt_log_t          *log;
-    pt_http_header_t  *te;
+    pt_int_t   rc;
+    pt_log_t  *log;
 
     log = r->connection->log;
 
@@ -813,6 +847,7 @@ pt_http_process_request_header(pt_http_request_t *r)
     }
 
     if (r->headers_in.content_length) {
+        /* 1*DIGIT: no sign, no inner space, no list, no hex (RFC 9110 8.6) */
         r->headers_in.content_length_n =
             pt_atoof(r->headers_in.content_length->value.data,
                      r->headers_in.content_length->value.len);
@@ -825,36 +860,12 @@ pt_http_process_request_header(pt_http_request_t *r)
         }
     }
 
-    te = r->headers_in.transfer_encoding;
-
-    if (te) {
-        if (r->http_version < PT_HTTP_VERSION_11) {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent HTTP/1.0 request with "
-                         "\"Transfer-Encoding\" header");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
+    if (r->headers_in.transfer_encoding) {
+        rc = pt_http_check_transfer_encoding(r);
+        if (rc != PT_OK) {
+            pt_http_finalize_request(r, rc);
             return PT_ERROR;
         }
-
-        if (te->value.len != sizeof("chunked") - 1
-            || pt_strncasecmp(te->value.data, (u_char *) "chunked", te->value.len) != 0)
-        {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent unknown \"Transfer-Encoding\": \""
-                         PT_STR_FMT "\"", PT_STR_ARG(te->value));
-            pt_http_finalize_request(r, PT_HTTP_NOT_IMPLEMENTED);
-            return PT_ERROR;
-        }
-
-        if (r->headers_in.content_length) {
-            pt_log_error(PT_LOG_INFO, log, 0,
-                         "client sent \"Content-Length\" and "
-                         "\"Transfer-Encoding\" headers at the same time");
-            pt_http_finalize_request(r, PT_HTTP_BAD_REQUEST);
-            return PT_ERROR;
-        }
-
-        r->headers_in.chunked = 1;
     }
 
     if (r->method == PT_HTTP_CONNECT) {
@@ -867,6 +878,173 @@ pt_http_process_request_header(pt_http_request_t *r)
         pt_log_error(PT_LOG_INFO, log, 0, "client sent TRACE method");
         pt_http_finalize_request(r, PT_HTTP_NOT_ALLOWED);
         return PT_ERROR;
+    }
+
+    if (r->headers_in.expect && pt_http_check_expect(r) != PT_OK) {
+        pt_http_finalize_request(r, PT_HTTP_EXPECTATION_FAILED);
+        return PT_ERROR;
+    }
+
+    return PT_OK;
+}
+
+/* Whether [start, end) equals the lower-case literal s, ignoring case. */
+static pt_uint_t
+pt_http_token_eq(u_char *start, u_char *end, const char *s, size_t len)
+{
+    return (size_t) (end - start) == len
+           && pt_strncasecmp(start, (u_char *) s, len) == 0;
+}
+
+/*
+ * Transfer-Encoding (RFC 9112 6.1, 6.3): the codings of all its field
+ * lines, in order.  A request without Content-Length and with chunked as
+ * its only coding has a chunked body.  Otherwise:
+ *   - HTTP/1.0, or Content-Length as well: 400 (smuggling risk);
+ *   - an empty list, a malformed member, chunked twice, a coding after
+ *     chunked, or parameters on chunked: 400;
+ *   - any other coding (gzip, identity, ...) is not implemented: 501.
+ * Returns PT_OK or the status to answer with.
+ */
+static pt_int_t
+pt_http_check_transfer_encoding(pt_http_request_t *r)
+{
+    u_char            *p, *last, *start, *end, *tok;
+    pt_log_t          *log;
+    pt_uint_t          chunked, after_chunked, other, n;
+    pt_http_header_t  *h;
+
+    log = r->connection->log;
+
+    if (r->http_version < PT_HTTP_VERSION_11) {
+        pt_log_error(PT_LOG_INFO, log, 0,
+                     "client sent HTTP/1.0 request with \"Transfer-Encoding\" header");
+        return PT_HTTP_BAD_REQUEST;
+    }
+
+    if (r->headers_in.content_length) {
+        pt_log_error(PT_LOG_INFO, log, 0,
+                     "client sent \"Content-Length\" and \"Transfer-Encoding\" "
+                     "headers at the same time");
+        return PT_HTTP_BAD_REQUEST;
+    }
+
+    chunked = 0;
+    after_chunked = 0;
+    other = 0;
+    n = 0;
+
+    for (h = r->headers_in.transfer_encoding; h; h = h->next) {
+        p = h->value.data;
+        last = p + h->value.len;
+
+        while (p < last) {
+            /* one list member: OWS coding [ OWS ";" params ] OWS */
+            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+                p++;
+            }
+            if (p == last) {
+                break;
+            }
+
+            start = p;
+            while (p < last && *p != ',') {
+                p++;
+            }
+            end = p;
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+                end--;
+            }
+
+            for (tok = start; tok < end && pt_http_token_lc[*tok]; tok++) { /* void */ }
+
+            if (tok == start || (tok < end && *tok != ';' && *tok != ' ' && *tok != '\t')) {
+                goto invalid;
+            }
+
+            n++;
+
+            if (pt_http_token_eq(start, tok, "chunked", sizeof("chunked") - 1)) {
+                if (chunked || tok != end) {
+                    goto invalid;
+                }
+                chunked = 1;
+                continue;
+            }
+
+            other = 1;
+
+            if (chunked) {
+                after_chunked = 1;
+            }
+        }
+    }
+
+    if (n == 0 || after_chunked) {
+        goto invalid;
+    }
+
+    if (other) {
+        pt_log_error(PT_LOG_INFO, log, 0,
+                     "client sent unknown \"Transfer-Encoding\": \"" PT_STR_FMT "\"",
+                     PT_STR_ARG(r->headers_in.transfer_encoding->value));
+        return PT_HTTP_NOT_IMPLEMENTED;
+    }
+
+    r->headers_in.chunked = 1;
+
+    return PT_OK;
+
+invalid:
+
+    pt_log_error(PT_LOG_INFO, log, 0,
+                 "client sent invalid \"Transfer-Encoding\": \"" PT_STR_FMT "\"",
+                 PT_STR_ARG(h ? h->value : r->headers_in.transfer_encoding->value));
+
+    return PT_HTTP_BAD_REQUEST;
+}
+
+/* Expect (RFC 9110 10.1.1): an HTTP/1.1 request may expect 100-continue and
+ * nothing else (417); HTTP/1.0 clients cannot, so their Expect is ignored.
+ * The interim 100 itself is sent when the body is first read. */
+static pt_int_t
+pt_http_check_expect(pt_http_request_t *r)
+{
+    u_char            *p, *last, *start, *end;
+    pt_http_header_t  *h;
+
+    if (r->http_version < PT_HTTP_VERSION_11) {
+        return PT_OK;
+    }
+
+    for (h = r->headers_in.expect; h; h = h->next) {
+        p = h->value.data;
+        last = p + h->value.len;
+
+        while (p < last) {
+            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+                p++;
+            }
+            if (p == last) {
+                break;
+            }
+
+            start = p;
+            while (p < last && *p != ',') {
+                p++;
+            }
+            end = p;
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+                end--;
+            }
+
+            if (!pt_http_token_eq(start, end, "100-continue", sizeof("100-continue") - 1)) {
+                pt_log_error(PT_LOG_INFO, r->connection->log, 0,
+                             "client sent unsupported \"Expect\": \"" PT_STR_FMT "\"",
+                             PT_STR_ARG(h->value));
+                return PT_ERROR;
+            }
+        }
     }
 
     return PT_OK;
@@ -889,7 +1067,45 @@ pt_http_process_request(pt_http_request_t *r)
     c->write->handler = pt_http_request_handler;
     r->read_event_handler = pt_http_block_reading;
 
+#if (PT_HAVE_HTTP_SSL_MODULE)
+    /* plain HTTP on a TLS port, client certificate checks */
+    if (r->http_connection->ssl && pt_http_ssl_verify_request(r) != PT_OK) {
+        return;
+    }
+#endif
+
+    if (r->uri.len == 1 && r->uri.data[0] == '*') {
+        pt_http_options_asterisk(r);
+        return;
+    }
+
     pt_http_handler(r);
+}
+
+/*
+ * "OPTIONS *" (RFC 9110 9.3.7) asks about the server, not a resource: it
+ * is answered here, by the server the Host chose, without locations.
+ */
+static void
+pt_http_options_asterisk(pt_http_request_t *r)
+{
+    pt_http_header_t  *h;
+
+    r->keepalive = (r->headers_in.connection_type == 0)
+                   ? (r->http_version > PT_HTTP_VERSION_10)
+                   : (r->headers_in.connection_type == PT_HTTP_CONNECTION_KEEP_ALIVE);
+
+    pt_http_update_location_config(r);
+
+    h = pt_http_add_response_header(r, "Allow", sizeof("Allow") - 1,
+                                    (u_char *) "GET, HEAD, POST, OPTIONS",
+                                    sizeof("GET, HEAD, POST, OPTIONS") - 1);
+    if (h == NULL) {
+        pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    pt_http_finalize_request(r, pt_http_send_response(r, PT_HTTP_OK, NULL, NULL));
 }
 
 static pt_int_t
@@ -897,7 +1113,7 @@ pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host)
 {
     pt_http_core_srv_conf_t  *cscf;
 
-    cscf = pt_http_find_virtual_server(r->http_connection->addr_conf, host);
+    cscf = pt_http_find_request_server(r, r->http_connection->addr_conf, host);
 
     if (cscf == NULL) {
         return PT_OK;

@@ -154,7 +154,13 @@ pt_http_compile_complex_value(pt_http_compile_complex_value_t *ccv)
             continue;
         }
 
-        if (pt_http_script_parse_name(cf, v, &i, &name) != PT_OK) {
+        if (i + 1 < v->len && v->data[i + 1] >= '0' && v->data[i + 1] <= '9') {
+            /* "$1": a capture is one digit, so "$12" is $1 then "2" */
+            name.data = v->data + i + 1;
+            name.len = 1;
+            i += 2;
+
+        } else if (pt_http_script_parse_name(cf, v, &i, &name) != PT_OK) {
             return PT_ERROR;
         }
 
@@ -166,7 +172,7 @@ pt_http_compile_complex_value(pt_http_compile_complex_value_t *ccv)
         pt_str_null(&part->text);
 
         if (name.len == 1 && name.data[0] >= '0' && name.data[0] <= '9') {
-            /* a regex capture: filled when regex locations exist */
+            /* a regex capture ("${1}" too) */
             part->type = PT_HTTP_CV_CAPTURE;
             part->index = name.data[0] - '0';
             continue;
@@ -187,71 +193,213 @@ pt_http_compile_complex_value(pt_http_compile_complex_value_t *ccv)
     return PT_OK;
 }
 
-pt_int_t
-pt_http_complex_value(pt_http_request_t *r, pt_http_complex_value_t *cv,
-    pt_str_t *value)
+/* Capture n of the request's last regex match; empty when the match had no
+ * such group. */
+static void
+pt_http_script_capture(pt_http_request_t *r, pt_uint_t n, pt_str_t *s)
 {
-    size_t                     len;
-    u_char                    *p;
-    pt_uint_t                  i;
-    pt_http_cv_part_t         *part;
+    n *= 2;
+
+    if (n < r->ncaptures && r->captures[n] >= 0) {
+        s->data = r->captures_data + r->captures[n];
+        s->len = r->captures[n + 1] - r->captures[n];
+        return;
+    }
+
+    s->data = NULL;
+    s->len = 0;
+}
+
+/* Bytes that are escaped again in a uri ("args" 0: " # % ?") or in its
+ * arguments ("args" 1: " # % & + ;"), besides controls and non-ASCII. */
+static pt_uint_t
+pt_http_script_must_escape(u_char ch, pt_uint_t args)
+{
+    if (ch <= 0x20 || ch >= 0x7f || ch == '#' || ch == '%') {
+        return 1;
+    }
+
+    if (args) {
+        return ch == '&' || ch == '+' || ch == ';';
+    }
+
+    return ch == '?';
+}
+
+/* With dst NULL returns the number of bytes of src that need escaping;
+ * otherwise copies src escaped to dst and returns the end. */
+static u_char *
+pt_http_script_escape(u_char *dst, pt_str_t *src, pt_uint_t args, size_t *n)
+{
+    size_t        i;
+    u_char        ch;
+    static u_char hex[] = "0123456789ABCDEF";
+
+    if (dst == NULL) {
+        for (*n = 0, i = 0; i < src->len; i++) {
+            *n += pt_http_script_must_escape(src->data[i], args);
+        }
+        return NULL;
+    }
+
+    for (i = 0; i < src->len; i++) {
+        ch = src->data[i];
+
+        if (pt_http_script_must_escape(ch, args)) {
+            *dst++ = '%';
+            *dst++ = hex[ch >> 4];
+            *dst++ = hex[ch & 0xf];
+        } else {
+            *dst++ = ch;
+        }
+    }
+
+    return dst;
+}
+
+/* The modes of pt_http_script_eval. */
+#define PT_HTTP_SCRIPT_PLAIN     0
+#define PT_HTTP_SCRIPT_URI       1      /* rewrite: captures in args escaped */
+#define PT_HTTP_SCRIPT_REDIRECT  2      /* every capture escaped */
+
+/* The value of one variable or capture part; cached: take the value the
+ * first pass evaluated. */
+static void
+pt_http_script_part(pt_http_request_t *r, pt_http_cv_part_t *part, pt_uint_t cached,
+    pt_str_t *s)
+{
     pt_http_variable_value_t  *vv;
+
+    if (part->type == PT_HTTP_CV_CAPTURE) {
+        pt_http_script_capture(r, part->index, s);
+        return;
+    }
+
+    vv = cached ? pt_http_get_indexed_variable(r, part->index)
+                : pt_http_get_flushed_variable(r, part->index);
+
+    if (vv && !vv->not_found) {
+        s->data = vv->data;
+        s->len = vv->len;
+    } else {
+        s->data = NULL;
+        s->len = 0;
+    }
+}
+
+/*
+ * Evaluates cv in two passes: the first evaluates (and caches) every
+ * variable and sums the lengths, the second copies.  In the URI and
+ * REDIRECT modes captures may be escaped (see
+ * pt_http_complex_value_escaped), and *args gets the "?" that starts the
+ * arguments.
+ */
+static pt_int_t
+pt_http_script_eval(pt_http_request_t *r, pt_http_complex_value_t *cv,
+    pt_uint_t mode, pt_str_t *value, u_char **args)
+{
+    size_t              len, n;
+    u_char             *p, *q;
+    pt_str_t            s;
+    pt_uint_t           i, pass, escape, in_args;
+    pt_http_cv_part_t  *part;
+
+    if (args) {
+        *args = NULL;
+    }
 
     if (cv->parts == NULL) {
         *value = cv->value;
+
+        if (args) {
+            *args = pt_strlchr(value->data, value->data + value->len, '?');
+        }
+
         return PT_OK;
     }
 
-    /* Pass 1 evaluates (and caches) every variable and sums the lengths;
-     * pass 2 copies the cached values. */
-    len = 0;
+    escape = (mode != PT_HTTP_SCRIPT_PLAIN) && (r->quoted_uri || r->plus_in_uri);
     part = cv->parts;
+    len = 0;
+    p = NULL;
 
-    for (i = 0; i < cv->nparts; i++) {
-        switch (part[i].type) {
-        case PT_HTTP_CV_LITERAL:
-            len += part[i].text.len;
-            break;
-        case PT_HTTP_CV_VARIABLE:
-            vv = pt_http_get_flushed_variable(r, part[i].index);
-            if (vv && !vv->not_found) {
-                len += vv->len;
+    for (pass = 0; pass < 2; pass++) {
+
+        if (pass == 1) {
+            p = pt_pnalloc(r->pool, len + cv->zero);
+            if (p == NULL) {
+                return PT_ERROR;
             }
-            break;
-        default:
-            break;
+            value->data = p;
+        }
+
+        in_args = 0;
+
+        for (i = 0; i < cv->nparts; i++) {
+
+            if (part[i].type == PT_HTTP_CV_LITERAL) {
+                s = part[i].text;
+
+                if (!in_args && (q = pt_strlchr(s.data, s.data + s.len, '?'))) {
+                    in_args = 1;
+                    if (pass == 1 && args) {
+                        *args = p + (q - s.data);
+                    }
+                }
+
+            } else {
+                pt_http_script_part(r, &part[i], pass, &s);
+
+                if (escape && part[i].type == PT_HTTP_CV_CAPTURE
+                    && (in_args || mode == PT_HTTP_SCRIPT_REDIRECT))
+                {
+                    if (pass == 0) {
+                        (void) pt_http_script_escape(NULL, &s, in_args, &n);
+                        len += s.len + 2 * n;
+                    } else {
+                        p = pt_http_script_escape(p, &s, in_args, &n);
+                    }
+                    continue;
+                }
+            }
+
+            if (pass == 0) {
+                len += s.len;
+            } else if (s.len) {
+                p = pt_cpymem(p, s.data, s.len);
+            }
         }
     }
 
-    p = pt_pnalloc(r->pool, len + cv->zero);
-    if (p == NULL) {
-        return PT_ERROR;
-    }
-
-    value->data = p;
-    value->len = len;
-
-    for (i = 0; i < cv->nparts; i++) {
-        switch (part[i].type) {
-        case PT_HTTP_CV_LITERAL:
-            p = pt_cpymem(p, part[i].text.data, part[i].text.len);
-            break;
-        case PT_HTTP_CV_VARIABLE:
-            vv = pt_http_get_indexed_variable(r, part[i].index);
-            if (vv && !vv->not_found) {
-                p = pt_cpymem(p, vv->data, vv->len);
-            }
-            break;
-        default:
-            break;
-        }
-    }
+    value->len = p - value->data;
 
     if (cv->zero) {
         *p = '\0';
     }
 
     return PT_OK;
+}
+
+pt_int_t
+pt_http_complex_value(pt_http_request_t *r, pt_http_complex_value_t *cv,
+    pt_str_t *value)
+{
+    return pt_http_script_eval(r, cv, PT_HTTP_SCRIPT_PLAIN, value, NULL);
+}
+
+pt_int_t
+pt_http_complex_value_escaped(pt_http_request_t *r, pt_http_complex_value_t *cv,
+    pt_uint_t redirect, pt_str_t *value)
+{
+    return pt_http_script_eval(r, cv, redirect ? PT_HTTP_SCRIPT_REDIRECT
+                                               : PT_HTTP_SCRIPT_URI, value, NULL);
+}
+
+pt_int_t
+pt_http_complex_value_args(pt_http_request_t *r, pt_http_complex_value_t *cv,
+    pt_str_t *value, u_char **args)
+{
+    return pt_http_script_eval(r, cv, PT_HTTP_SCRIPT_URI, value, args);
 }
 
 char *
@@ -346,6 +494,357 @@ pt_http_script_return_code(pt_http_script_engine_t *e)
                                           &code->text);
     } else {
         e->status = code->status;
+    }
+
+    e->ip = pt_http_script_exit;
+}
+
+#define pt_http_script_code_size(type)  pt_align(sizeof(type), sizeof(uintptr_t))
+
+/* Replaces the response's Location with value. */
+static pt_int_t
+pt_http_script_set_location(pt_http_request_t *r, pt_str_t *value)
+{
+    pt_http_header_t  *h;
+
+    if (r->headers_out.location) {
+        r->headers_out.location->hash = 0;
+    }
+
+    h = pt_http_add_response_header(r, "Location", sizeof("Location") - 1,
+                                    value->data, value->len);
+    if (h == NULL) {
+        return PT_ERROR;
+    }
+
+    r->headers_out.location = h;
+
+    return PT_OK;
+}
+
+/* value + "?" (or "&" when value has arguments already) + the request's
+ * arguments. */
+static pt_int_t
+pt_http_script_add_args(pt_http_request_t *r, pt_str_t *value, u_char sep)
+{
+    u_char  *p;
+
+    p = pt_pnalloc(r->pool, value->len + 1 + r->args.len);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_memcpy(p, value->data, value->len);
+    p[value->len] = sep;
+    pt_memcpy(p + value->len + 1, r->args.data, r->args.len);
+
+    value->data = p;
+    value->len += 1 + r->args.len;
+
+    return PT_OK;
+}
+
+/* The redirect half of "rewrite": Location is the replacement (plus the
+ * request's arguments), and the script stops with the status. */
+static void
+pt_http_script_rewrite_redirect(pt_http_script_engine_t *e,
+    pt_http_script_rewrite_code_t *code)
+{
+    pt_str_t            value;
+    pt_http_request_t  *r;
+
+    r = e->request;
+    e->ip = pt_http_script_exit;
+
+    if (pt_http_complex_value_escaped(r, &code->replacement, 1, &value) != PT_OK
+        || (code->add_args && r->args.len
+            && pt_http_script_add_args(r, &value, code->has_args ? '&' : '?')
+               != PT_OK)
+        || pt_http_script_set_location(r, &value) != PT_OK)
+    {
+        e->status = PT_HTTP_INTERNAL_SERVER_ERROR;
+        return;
+    }
+
+    if (e->log) {
+        pt_log_error(PT_LOG_NOTICE, r->connection->log, 0,
+                     "rewritten redirect: \"" PT_STR_FMT "\"", PT_STR_ARG(value));
+    }
+
+    e->status = code->status;
+}
+
+/* The uri half of "rewrite": the replacement becomes r->uri (and, after a
+ * "?", r->args); the location is chosen again unless the flag is break. */
+static pt_int_t
+pt_http_script_rewrite_uri(pt_http_script_engine_t *e,
+    pt_http_script_rewrite_code_t *code)
+{
+    u_char             *q;
+    pt_str_t            value, args;
+    pt_http_request_t  *r;
+
+    r = e->request;
+
+    if (pt_http_complex_value_args(r, &code->replacement, &value, &q) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    if (q) {
+        args.data = q + 1;
+        args.len = value.data + value.len - args.data;
+        value.len = q - value.data;
+
+        if (code->add_args && r->args.len
+            && pt_http_script_add_args(r, &args, '&') != PT_OK)
+        {
+            return PT_ERROR;
+        }
+
+        r->args = args;
+
+    } else if (!code->add_args) {
+        r->args.len = 0;
+    }
+
+    if (value.len == 0) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "the rewritten URI has a zero length");
+        return PT_ERROR;
+    }
+
+    r->uri = value;
+    pt_http_set_exten(r);
+
+    if (e->log) {
+        pt_log_error(PT_LOG_NOTICE, r->connection->log, 0,
+                     "rewritten data: \"" PT_STR_FMT "\", args: \"" PT_STR_FMT "\"",
+                     PT_STR_ARG(r->uri), PT_STR_ARG(r->args));
+    }
+
+    /* a rewritten request may reach "internal" locations, as in nginx */
+    r->internal = 1;
+    r->valid_unparsed_uri = 0;
+
+    if (code->break_cycle) {
+        r->valid_location = 0;
+        r->uri_changed = 0;
+    } else {
+        r->uri_changed = 1;
+    }
+
+    return PT_OK;
+}
+
+void
+pt_http_script_rewrite_code(pt_http_script_engine_t *e)
+{
+    pt_int_t                        rc;
+    pt_http_request_t              *r;
+    pt_http_script_rewrite_code_t  *code;
+
+    code = (pt_http_script_rewrite_code_t *) e->ip;
+    r = e->request;
+
+    rc = pt_http_regex_exec(r, code->regex, &r->uri);
+
+    if (rc == PT_DECLINED) {
+        if (e->log) {
+            pt_log_error(PT_LOG_NOTICE, r->connection->log, 0,
+                         "\"" PT_STR_FMT "\" does not match \"" PT_STR_FMT "\"",
+                         PT_STR_ARG(code->regex->name), PT_STR_ARG(r->uri));
+        }
+
+        e->ip += pt_http_script_code_size(pt_http_script_rewrite_code_t);
+        return;
+    }
+
+    if (rc != PT_OK) {
+        e->status = PT_HTTP_INTERNAL_SERVER_ERROR;
+        e->ip = pt_http_script_exit;
+        return;
+    }
+
+    if (e->log) {
+        pt_log_error(PT_LOG_NOTICE, r->connection->log, 0,
+                     "\"" PT_STR_FMT "\" matches \"" PT_STR_FMT "\"",
+                     PT_STR_ARG(code->regex->name), PT_STR_ARG(r->uri));
+    }
+
+    if (code->status) {
+        pt_http_script_rewrite_redirect(e, code);
+        return;
+    }
+
+    if (pt_http_script_rewrite_uri(e, code) != PT_OK) {
+        e->status = PT_HTTP_INTERNAL_SERVER_ERROR;
+        e->ip = pt_http_script_exit;
+        return;
+    }
+
+    if (code->stop) {
+        e->ip = pt_http_script_exit;
+        return;
+    }
+
+    e->ip += pt_http_script_code_size(pt_http_script_rewrite_code_t);
+}
+
+void
+pt_http_script_set_code(pt_http_script_engine_t *e)
+{
+    pt_str_t                    value;
+    pt_http_request_t          *r;
+    pt_http_variable_value_t   *vv, tmp;
+    pt_http_script_set_code_t  *code;
+
+    code = (pt_http_script_set_code_t *) e->ip;
+    r = e->request;
+
+    if (pt_http_complex_value(r, &code->value, &value) != PT_OK) {
+        e->status = PT_HTTP_INTERNAL_SERVER_ERROR;
+        e->ip = pt_http_script_exit;
+        return;
+    }
+
+    /* a variable with a setter ($args, ...) stores it where it lives */
+    vv = code->set_handler ? &tmp : &r->variables[code->index];
+
+    vv->len = value.len;
+    vv->valid = 1;
+    vv->no_cacheable = 0;
+    vv->not_found = 0;
+    vv->escape = 0;
+    vv->data = value.data;
+
+    if (code->set_handler) {
+        code->set_handler(r, vv, code->data);
+    }
+
+    e->ip += pt_http_script_code_size(pt_http_script_set_code_t);
+}
+
+/* -f, -d, -e, -x on path (NUL-terminated): 1 or 0. */
+static pt_uint_t
+pt_http_script_test_file(pt_http_request_t *r, pt_http_script_if_code_t *code,
+    pt_str_t *path)
+{
+    struct stat  st;
+
+    if (stat((char *) path->data, &st) == -1) {
+        if (pt_errno != ENOENT && pt_errno != ENOTDIR && pt_errno != ENAMETOOLONG) {
+            pt_log_error(PT_LOG_ERR, r->connection->log, pt_errno,
+                         "stat() \"%s\" failed", path->data);
+        }
+        return 0;
+    }
+
+    switch (code->type) {
+    case PT_HTTP_IF_FILE:
+        return S_ISREG(st.st_mode) ? 1 : 0;
+    case PT_HTTP_IF_DIR:
+        return S_ISDIR(st.st_mode) ? 1 : 0;
+    case PT_HTTP_IF_EXEC:
+        return (st.st_mode & S_IXUSR) ? 1 : 0;
+    default:    /* PT_HTTP_IF_EXISTS */
+        return 1;
+    }
+}
+
+/* The condition of an "if": 1, 0, or PT_ERROR. */
+static pt_int_t
+pt_http_script_condition(pt_http_script_engine_t *e, pt_http_script_if_code_t *code)
+{
+    pt_int_t            rc;
+    pt_str_t            value, operand;
+    pt_http_request_t  *r;
+
+    r = e->request;
+
+    if (pt_http_complex_value(r, &code->value, &value) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    switch (code->type) {
+
+    case PT_HTTP_IF_VAR:
+        return !(value.len == 0 || (value.len == 1 && value.data[0] == '0'));
+
+    case PT_HTTP_IF_EQ:
+    case PT_HTTP_IF_NE:
+        if (pt_http_complex_value(r, &code->operand, &operand) != PT_OK) {
+            return PT_ERROR;
+        }
+        rc = (value.len == operand.len
+              && pt_memcmp(value.data, operand.data, value.len) == 0);
+        return code->type == PT_HTTP_IF_EQ ? rc : !rc;
+
+    case PT_HTTP_IF_REGEX:
+    case PT_HTTP_IF_NOT_REGEX:
+        rc = pt_http_regex_exec(r, code->regex, &value);
+        if (rc == PT_ERROR) {
+            return PT_ERROR;
+        }
+
+        if (e->log) {
+            pt_log_error(PT_LOG_NOTICE, r->connection->log, 0,
+                         "\"" PT_STR_FMT "\" %s \"" PT_STR_FMT "\"",
+                         PT_STR_ARG(code->regex->name),
+                         rc == PT_OK ? "matches" : "does not match", PT_STR_ARG(value));
+        }
+
+        rc = (rc == PT_OK);
+        return code->type == PT_HTTP_IF_REGEX ? rc : !rc;
+
+    default:
+        rc = pt_http_script_test_file(r, code, &value);
+        return code->negative ? !rc : rc;
+    }
+}
+
+void
+pt_http_script_if_code(pt_http_script_engine_t *e)
+{
+    pt_int_t                   rc;
+    pt_http_request_t         *r;
+    pt_http_script_if_code_t  *code;
+
+    code = (pt_http_script_if_code_t *) e->ip;
+    r = e->request;
+
+    rc = pt_http_script_condition(e, code);
+
+    if (rc == PT_ERROR) {
+        e->status = PT_HTTP_INTERNAL_SERVER_ERROR;
+        e->ip = pt_http_script_exit;
+        return;
+    }
+
+    if (rc == 0) {
+        e->ip += code->next;
+        return;
+    }
+
+    if (code->loc_conf) {
+        /* inside a location, the block's settings apply from here on */
+        r->loc_conf = code->loc_conf;
+        pt_http_update_location_config(r);
+    }
+
+    e->ip += pt_http_script_code_size(pt_http_script_if_code_t);
+}
+
+void
+pt_http_script_break_code(pt_http_script_engine_t *e)
+{
+    pt_http_request_t  *r;
+
+    r = e->request;
+
+    /* after a rewrite without a flag: stay in this location */
+    if (r->uri_changed) {
+        r->valid_location = 0;
+        r->uri_changed = 0;
     }
 
     e->ip = pt_http_script_exit;

@@ -65,6 +65,7 @@ static pt_http_status_t  pt_http_statuses[] = {
     PT_S(415, "415 Unsupported Media Type", pt_http_page("415 Unsupported Media Type")),
     PT_S(416, "416 Requested Range Not Satisfiable",
          pt_http_page("416 Requested Range Not Satisfiable")),
+    PT_S(417, "417 Expectation Failed", pt_http_page("417 Expectation Failed")),
     PT_S(421, "421 Misdirected Request", pt_http_page("421 Misdirected Request")),
     PT_S(429, "429 Too Many Requests", pt_http_page("429 Too Many Requests")),
 
@@ -151,9 +152,22 @@ pt_http_send_special_response(pt_http_request_t *r, pt_uint_t err)
     r->headers_out.content_type_len = 0;
     r->headers_out.charset.len = 0;
     r->headers_out.last_modified_time = -1;
-    r->headers_out.last_modified = NULL;
-    r->headers_out.etag = NULL;
-    r->headers_out.accept_ranges = NULL;
+
+    /* these point into the header list: a page is not that entity */
+    if (r->headers_out.last_modified) {
+        r->headers_out.last_modified->hash = 0;
+        r->headers_out.last_modified = NULL;
+    }
+
+    if (r->headers_out.etag) {
+        r->headers_out.etag->hash = 0;
+        r->headers_out.etag = NULL;
+    }
+
+    if (r->headers_out.accept_ranges) {
+        r->headers_out.accept_ranges->hash = 0;
+        r->headers_out.accept_ranges = NULL;
+    }
 
     if (s && s->page.len) {
         r->headers_out.content_length_n = s->page.len + tail.len;
@@ -214,6 +228,8 @@ pt_http_send_special_response(pt_http_request_t *r, pt_uint_t err)
 pt_int_t
 pt_http_special_response_handler(pt_http_request_t *r, pt_int_t error)
 {
+    pt_int_t  rc;
+
     if (r->header_sent) {
         /* too late for a page: the response is broken off */
         r->connection->error = 1;
@@ -246,6 +262,17 @@ pt_http_special_response_handler(pt_http_request_t *r, pt_int_t error)
         case 497:
             r->lingering_close = 0;
         }
+    }
+
+    /* error_page: an internal redirect, a named location, or a redirect
+     * whose built-in page is sent below */
+    rc = pt_http_error_page(r, error);
+
+    if (rc != PT_DECLINED) {
+        if (rc < PT_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+        error = rc;
     }
 
     if (error >= PT_HTTP_REQUEST_HEADER_TOO_LARGE && error <= 497) {

@@ -13,6 +13,8 @@
 
 #include "pt_http.h"
 
+#include <sys/random.h>
+
 static pt_int_t pt_http_variable_request(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_variable_header(pt_http_request_t *r,
@@ -72,6 +74,14 @@ static pt_int_t pt_http_variable_sent_location(pt_http_request_t *r,
 static pt_int_t pt_http_variable_sent_connection(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_variable_version(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+static pt_int_t pt_http_variable_sent_last_modified(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+static pt_int_t pt_http_variable_sent_transfer_encoding(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+static pt_int_t pt_http_variable_sent_keep_alive(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+static pt_int_t pt_http_variable_request_id(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 
 /* pt_http_variable_number: which number */
@@ -138,11 +148,17 @@ static pt_http_variable_t  pt_http_core_variables[] = {
            PT_HTTP_VAR_NOCACHEABLE),
     PT_VAR("request_time", pt_http_variable_request_time, 0, PT_HTTP_VAR_NOCACHEABLE),
     PT_VAR("status", pt_http_variable_status, 0, PT_HTTP_VAR_NOCACHEABLE),
+    PT_VAR("request_body", pt_http_variable_request_body, 0, PT_HTTP_VAR_NOCACHEABLE),
 
     PT_VAR("sent_http_content_type", pt_http_variable_sent_content_type, 0, 0),
     PT_VAR("sent_http_content_length", pt_http_variable_sent_content_length, 0, 0),
     PT_VAR("sent_http_location", pt_http_variable_sent_location, 0, 0),
     PT_VAR("sent_http_connection", pt_http_variable_sent_connection, 0, 0),
+    PT_VAR("sent_http_last_modified", pt_http_variable_sent_last_modified, 0, 0),
+    PT_VAR("sent_http_transfer_encoding", pt_http_variable_sent_transfer_encoding,
+           0, 0),
+    PT_VAR("sent_http_keep_alive", pt_http_variable_sent_keep_alive, 0, 0),
+    PT_VAR("request_id", pt_http_variable_request_id, 0, 0),
 
     PT_VAR("connection", pt_http_variable_number, PT_HTTP_VAR_NUM_CONNECTION, 0),
     PT_VAR("connection_requests", pt_http_variable_number, PT_HTTP_VAR_NUM_REQUESTS, 0),
@@ -890,6 +906,11 @@ static pt_int_t
 pt_http_variable_scheme(pt_http_request_t *r, pt_http_variable_value_t *v,
     uintptr_t data)
 {
+    if (r->connection->ssl) {
+        pt_http_variable_set(v, (u_char *) "https", 5);
+        return PT_OK;
+    }
+
     pt_http_variable_set(v, (u_char *) "http", 4);
 
     return PT_OK;
@@ -899,6 +920,11 @@ static pt_int_t
 pt_http_variable_https(pt_http_request_t *r, pt_http_variable_value_t *v,
     uintptr_t data)
 {
+    if (r->connection->ssl) {
+        pt_http_variable_set(v, (u_char *) "on", 2);
+        return PT_OK;
+    }
+
     pt_http_variable_set(v, (u_char *) "", 0);
 
     return PT_OK;
@@ -1171,6 +1197,132 @@ pt_http_variable_sent_connection(pt_http_request_t *r, pt_http_variable_value_t 
     } else {
         pt_http_variable_set(v, (u_char *) "close", sizeof("close") - 1);
     }
+
+    return PT_OK;
+}
+
+/* The header filter writes Last-Modified from last_modified_time. */
+static pt_int_t
+pt_http_variable_sent_last_modified(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char  *p;
+
+    if (r->headers_out.last_modified) {
+        pt_http_variable_set(v, r->headers_out.last_modified->value.data,
+                             r->headers_out.last_modified->value.len);
+        return PT_OK;
+    }
+
+    if (r->headers_out.last_modified_time < 0) {
+        return pt_http_variable_not_found(v);
+    }
+
+    p = pt_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT") - 1);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_http_variable_set(v, p, pt_http_time(p, r->headers_out.last_modified_time) - p);
+
+    return PT_OK;
+}
+
+static pt_int_t
+pt_http_variable_sent_transfer_encoding(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data)
+{
+    if (r->chunked) {
+        pt_http_variable_set(v, (u_char *) "chunked", sizeof("chunked") - 1);
+        return PT_OK;
+    }
+
+    return pt_http_variable_not_found(v);
+}
+
+static pt_int_t
+pt_http_variable_sent_keep_alive(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char                   *p;
+    pt_http_core_loc_conf_t  *clcf;
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    if (!r->keepalive || clcf->keepalive_header == 0) {
+        return pt_http_variable_not_found(v);
+    }
+
+    p = pt_pnalloc(r->pool, sizeof("timeout=") - 1 + PT_TIME_T_LEN);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_http_variable_set(v, p,
+        pt_uint_to_str(pt_cpymem(p, "timeout=", sizeof("timeout=") - 1),
+                       (uint64_t) clcf->keepalive_header) - p);
+
+    return PT_OK;
+}
+
+/*
+ * $request_id: 16 random bytes in hex.  The bytes come from a per-worker
+ * buffer that getrandom() refills in bulk, so an id costs a copy, not a
+ * system call.  The buffer remembers the pid that filled it: a worker
+ * never reuses bytes its master (or a sibling) drew before the fork.
+ */
+#define PT_HTTP_REQUEST_ID_POOL  4096
+
+static pt_int_t
+pt_http_variable_request_id(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    static u_char   pool[PT_HTTP_REQUEST_ID_POOL];
+    static size_t   avail;
+    static pid_t    owner;
+
+    u_char   *p, *bytes;
+    ssize_t   n;
+    size_t    i, got;
+
+    if (owner != pt_pid) {
+        owner = pt_pid;
+        avail = 0;
+    }
+
+    if (avail < 16) {
+        for (got = 0; got < sizeof(pool); got += n) {
+            n = getrandom(pool + got, sizeof(pool) - got, 0);
+            if (n == -1) {
+                if (errno == EINTR) {
+                    n = 0;
+                    continue;
+                }
+                pt_log_error(PT_LOG_ALERT, r->connection->log, pt_errno,
+                             "getrandom() failed");
+                return PT_ERROR;
+            }
+        }
+        avail = sizeof(pool);
+    }
+
+    avail -= 16;
+    bytes = pool + avail;
+
+    p = pt_pnalloc(r->pool, 32);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    for (i = 0; i < 16; i++) {
+        p[2 * i] = "0123456789abcdef"[bytes[i] >> 4];
+        p[2 * i + 1] = "0123456789abcdef"[bytes[i] & 0xf];
+    }
+
+    /* a used id is not kept around */
+    pt_memzero(bytes, 16);
+
+    pt_http_variable_set(v, p, 32);
 
     return PT_OK;
 }

@@ -96,8 +96,10 @@ static good_line_t  good_lines[] = {
     { "GET http://[::1]/ HTTP/1.1\r\n", PT_HTTP_GET, "/", NULL, "[::1]", 1001, 0 },
     { "GET http://h HTTP/1.1\r\n", PT_HTTP_GET, "/", NULL, "h", 1001, 0 },
     { "PURGE /x HTTP/1.1\r\n", PT_HTTP_UNKNOWN, "/x", NULL, NULL, 1001, 0 },
-    { "GET /%41b HTTP/1.2\r\n", PT_HTTP_GET, "/%41b", NULL, NULL, 1002, 0 },
-    { "GET /x\r\n", PT_HTTP_GET, "/x", NULL, NULL, 9, 0 },
+    { "GET /%41b HTTP/1.0\r\n", PT_HTTP_GET, "/%41b", NULL, NULL, 1000, 0 },
+    { "OPTIONS * HTTP/1.1\r\n", PT_HTTP_OPTIONS, "*", NULL, NULL, 1001, 0 },
+    { "GET HTTPS://h:443/s HTTP/1.1\r\n", PT_HTTP_GET, "/s", NULL, "h", 1001, 0 },
+    { "GET http://h:65535 HTTP/1.1\r\n", PT_HTTP_GET, "/", NULL, "h", 1001, 0 },
     { "GET /caf\xc3\xa9 HTTP/1.1\r\n", PT_HTTP_GET, "/caf\xc3\xa9", NULL, NULL, 1001, 0 },
 };
 
@@ -173,9 +175,18 @@ static bad_line_t  bad_lines[] = {
     BL("GET / http/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET / HTTP/1.10\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET / HTTP/1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
-    BL("GET / HTTP/0.9\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET / HTTP/0.9\r\n", PT_HTTP_PARSE_INVALID_VERSION),
     BL("GET / HTTP/2.0\r\n", PT_HTTP_PARSE_INVALID_VERSION),
-    BL("GET / HTTP/3\r\n", PT_HTTP_PARSE_INVALID_VERSION),
+    BL("GET / HTTP/1.2\r\n", PT_HTTP_PARSE_INVALID_VERSION),
+    BL("GET / HTTP/9.9\n", PT_HTTP_PARSE_INVALID_VERSION),
+    BL("GET / HTTP/3\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET / HTTP/2.0x\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("OPTIONS *x HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("OPTIONS */ HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET ftp://h/ HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET httpx://h/ HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET http://h:123456/ HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
+    BL("GET http:///x HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET / HTTP/1.1\rX", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET /a\x7f HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET /a\x00 HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
@@ -185,7 +196,9 @@ static bad_line_t  bad_lines[] = {
     BL("GET http://[::1 HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("GET http://h:8x/ HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
     BL("\rGET / HTTP/1.1\r\n", PT_HTTP_PARSE_INVALID_REQUEST),
-    BL("POST /x\r\n", PT_HTTP_PARSE_INVALID_09_METHOD),
+    BL("POST /x\r\n", PT_HTTP_PARSE_INVALID_09),
+    BL("GET /x\r\n", PT_HTTP_PARSE_INVALID_09),
+    BL("GET /x?a\n", PT_HTTP_PARSE_INVALID_09),
 };
 
 static void
@@ -567,9 +580,73 @@ test_chunked(void)
                step);
     }
 
-    rc = CHUNKED("3\nabc\n0\n\nGET", 1);
+    rc = CHUNKED("3\r\nabc\r\n0\r\n\r\nGET", 1);
+    tap_ok(rc == PT_DONE && outlen == 3 && rest == 3, "chunked byte by byte: no over-read");
+
+    rc = CHUNKED("3\r\nabc\r\n0\r\n\r\nGET", 0);
     tap_ok(rc == PT_DONE && outlen == 3 && rest == 3,
-           "chunked with bare LFs, byte by byte: no over-read");
+           "chunked read by the length hints: no over-read");
+
+    rc = CHUNKED("3 ;a=b ; c = \"q\\\"s\" ;d\r\nabc\r\n0;e\r\n\r\n", 1);
+    tap_ok(rc == PT_DONE && outlen == 3, "chunk extensions with BWS and quoted strings");
+
+    rc = CHUNKED("0000000000000003\r\nabc\r\n0\r\n\r\n", 0);
+    tap_ok(rc == PT_DONE && outlen == 3, "16 hex digits");
+
+    rc = CHUNKED("3\nabc\n0\n\n", 0);
+    tap_is_int(rc, PT_ERROR, "bare LF after the size");
+
+    rc = CHUNKED("3\r\nabc\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "bare LF after the data");
+
+    rc = CHUNKED("0\r\n\n", 0);
+    tap_is_int(rc, PT_ERROR, "bare LF ending the trailer");
+
+    rc = CHUNKED("00000000000000003\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "17 hex digits");
+
+    rc = CHUNKED("3 \r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "whitespace after the size without an extension");
+
+    rc = CHUNKED("3;\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "empty extension name");
+
+    rc = CHUNKED("3;a=\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "empty extension value");
+
+    rc = CHUNKED("3;a=\"x\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "unterminated quoted extension value");
+
+    rc = CHUNKED("-3\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "signed chunk size");
+
+    rc = CHUNKED("0x3\r\nabc\r\n0\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "0x chunk size");
+
+    rc = CHUNKED("0\r\n folded: x\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "obs-fold in the trailer");
+
+    rc = CHUNKED("0\r\nNoColon\r\n\r\n", 0);
+    tap_is_int(rc, PT_ERROR, "trailer line without a colon");
+
+    {
+        static char  big[PT_HTTP_CHUNK_TRAILER_MAX + 64];
+        size_t       n;
+
+        n = (size_t) snprintf(big, sizeof(big), "3;");
+        memset(big + n, 'e', PT_HTTP_CHUNK_LINE_MAX);
+        n += PT_HTTP_CHUNK_LINE_MAX;
+        n += (size_t) snprintf(big + n, sizeof(big) - n, "\r\nabc\r\n0\r\n\r\n");
+        rc = chunked(big, n, 0, out, &outlen, &rest);
+        tap_is_int(rc, PT_ERROR, "chunk line longer than PT_HTTP_CHUNK_LINE_MAX");
+
+        n = (size_t) snprintf(big, sizeof(big), "0\r\nX: ");
+        memset(big + n, 'v', PT_HTTP_CHUNK_TRAILER_MAX);
+        n += PT_HTTP_CHUNK_TRAILER_MAX;
+        n += (size_t) snprintf(big + n, sizeof(big) - n, "\r\n\r\n");
+        rc = chunked(big, n, 0, out, &outlen, &rest);
+        tap_is_int(rc, PT_ERROR, "trailer section longer than PT_HTTP_CHUNK_TRAILER_MAX");
+    }
 
     rc = CHUNKED("0\r\n\r\n", 0);
     tap_ok(rc == PT_DONE && outlen == 0 && rest == 0, "empty chunked body");
@@ -615,6 +692,10 @@ test_host(void)
         { "[FE80::1]", "[FE80::1]", 1 },
         { "a_b-c", "a_b-c", 0 },
         { "h:", "h", 0 },
+        { "h:65535", "h", 0 },
+        { "h:65536", NULL, 0 },
+        { "h:99999", NULL, 0 },
+        { "[]", NULL, 0 },
         { "a..b", NULL, 0 },
         { "a/b", NULL, 0 },
         { "", NULL, 0 },
