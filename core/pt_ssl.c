@@ -124,9 +124,17 @@ pt_ssl_create(pt_conf_t *cf, pt_ssl_t *ssl, pt_uint_t protocols,
         options |= SSL_OP_NO_TLSv1_3;
     }
 
-    /* OpenSSL 3 refuses client-initiated renegotiation by default. */
+    /*
+     * OpenSSL 3 refuses client-initiated renegotiation by default.  A
+     * client closing without close_notify is normal for HTTP (requests are
+     * framed) and must not count as a fatal error: that would also drop
+     * its session from the cache.  Towards upstreams a missing
+     * close_notify stays an error (it may truncate a close-delimited
+     * response).
+     */
     if (!client) {
-        options |= SSL_OP_SINGLE_ECDH_USE | SSL_OP_SINGLE_DH_USE;
+        options |= SSL_OP_SINGLE_ECDH_USE | SSL_OP_SINGLE_DH_USE
+                   | SSL_OP_IGNORE_UNEXPECTED_EOF;
     }
 
     SSL_CTX_set_options(ssl->ctx, options);

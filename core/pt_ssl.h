@@ -6,7 +6,9 @@
  * upstreams.  Contexts are built at configuration time in the master, so
  * every worker inherits them (and the ticket key) by fork.
  *
- * A connection becomes TLS with pt_ssl_create_connection() and
+ * A connection becomes TLS with pt_ssl_create_connection() (which gives a
+ * connection without a pool, an upstream one, a pool of its own, freed by
+ * pt_ssl_close()) and
  * pt_ssl_handshake(); once the handshake is done the connection's recv,
  * send and send_chain are replaced by the TLS ones, so the protocol code
  * above reads and writes exactly as on a plain socket.  Everything is
@@ -101,6 +103,7 @@ struct pt_ssl_connection_s {
     unsigned              no_send_shutdown:1;
     unsigned              shutdown_without_free:1;
     unsigned              handshake_timedout:1;
+    unsigned              own_pool:1;   /* c->pool was made for TLS */
 };
 
 /* An ssl_session_ticket_key: the first one of a context encrypts, all of
@@ -169,6 +172,9 @@ pt_chain_t *pt_ssl_send_chain(pt_connection_t *c, pt_chain_t *in,
 pt_int_t pt_ssl_shutdown(pt_connection_t *c);
 /* Sends close_notify but keeps the SSL object (lingering close reads on). */
 void pt_ssl_shutdown_notify(pt_connection_t *c);
+/* For a connection about to be closed at once (upstreams): a close_notify
+ * if the socket takes it, then everything TLS attached is freed. */
+void pt_ssl_close(pt_connection_t *c);
 /* Client side: resume this session (NULL: none). */
 pt_int_t pt_ssl_set_session(pt_connection_t *c, SSL_SESSION *session);
 /* A reference to the connection's session, or NULL. */

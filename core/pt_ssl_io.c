@@ -55,13 +55,26 @@ static pt_ssl_buffer_cache_t  pt_ssl_buffer_cache;
 pt_int_t
 pt_ssl_create_connection(pt_ssl_t *ssl, pt_connection_t *c, pt_uint_t flags)
 {
+    pt_uint_t             own_pool;
     pt_pool_cleanup_t    *cln;
     pt_ssl_connection_t  *sc;
+
+    own_pool = 0;
+
+    if (c->pool == NULL) {
+        c->pool = pt_create_pool(512, c->log);
+        if (c->pool == NULL) {
+            return PT_ERROR;
+        }
+        own_pool = 1;
+    }
 
     sc = pt_pcalloc(c->pool, sizeof(pt_ssl_connection_t));
     if (sc == NULL) {
         return PT_ERROR;
     }
+
+    sc->own_pool = own_pool;
 
     sc->buffer = (flags & PT_SSL_BUFFER) != 0;
     sc->buffer_size = ssl->buffer_size;
@@ -229,6 +242,12 @@ pt_ssl_handshake_handler(pt_event_t *ev)
         return;
     }
 
+    if (c->close && c->error) {
+        /* the worker's shutdown timeout: the handler closes */
+        c->ssl->handler(c);
+        return;
+    }
+
     if (pt_ssl_handshake(c) == PT_AGAIN) {
         return;
     }
@@ -369,6 +388,8 @@ pt_ssl_handle_recv(pt_connection_t *c, int n)
         ERR_clear_error();
         return PT_DONE;
     }
+
+    c->read->error = 1;
 
     pt_ssl_connection_error(c, sslerr, err, "SSL_read() failed");
 
@@ -869,6 +890,55 @@ pt_ssl_shutdown_notify(pt_connection_t *c)
     ERR_clear_error();
 
     sc->no_send_shutdown = 1;
+}
+
+
+void
+pt_ssl_close(pt_connection_t *c)
+{
+    pt_pool_t            *pool;
+    pt_ssl_connection_t  *sc;
+
+    sc = c->ssl;
+
+    if (sc == NULL) {
+        return;
+    }
+
+    pool = sc->own_pool ? c->pool : NULL;
+
+    pt_ssl_put_buffer(c);
+    c->buffered &= ~PT_SSL_BUFFERED;
+
+    if (sc->connection) {
+        if (sc->handshaked && !SSL_in_init(sc->connection)
+            && !c->error && !c->read->error && !c->write->error)
+        {
+            if (!sc->no_send_shutdown) {
+                /* one try, no waiting: the peer learns it was a clean close */
+                ERR_clear_error();
+                (void) SSL_shutdown(sc->connection);
+            }
+
+            /* a clean end: OpenSSL would otherwise drop the session as if
+             * the connection had failed, and it could not be resumed */
+            SSL_set_shutdown(sc->connection, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        }
+
+        ERR_clear_error();
+        SSL_free(sc->connection);
+        sc->connection = NULL;
+    }
+
+    c->ssl = NULL;
+    c->recv = pt_unix_recv;
+    c->send = pt_unix_send;
+    c->send_chain = pt_linux_sendfile_chain;
+
+    if (pool) {
+        c->pool = NULL;
+        pt_destroy_pool(pool);
+    }
 }
 
 

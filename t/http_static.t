@@ -75,6 +75,12 @@ http {
         location /noetag/ {
             etag off;
         }
+        location ~ ^/re/(.+)\.text$ {
+            alias %%TESTDIR%%/other/$1.txt;
+        }
+        location /argroot/ {
+            root %%TESTDIR%%/html/$arg_d;
+        }
     }
 }
 EOF
@@ -98,6 +104,7 @@ $t->write_file('html/nolog/x', "x");
 $t->write_file('html/noetag/f.txt', "no etag");
 $t->write_file('html/secret.txt', "secret");
 $t->write_file('other/a.txt', "from the alias");
+$t->write_file('html/argroot/file.txt', "argroot");
 $t->write_file('other/exact.txt', "exact alias");
 $t->write_file('outside.txt', "outside the root");
 $t->write_file('realroot/vars/v.txt', "via a link");
@@ -239,6 +246,11 @@ for my $u ('/../outside.txt', '/%2e%2e/outside.txt', '/%2E%2e/outside.txt',
 
 is(get('/dir/../file.txt')->{body}, '0123456789', 'a ".." inside the root resolves');
 is(get('/alias/%2e/a.txt')->{body}, 'from the alias', 'an encoded "." resolves');
+is(get('/re/a.text')->{body}, 'from the alias', 'alias in a regex location, with a capture');
+is(get('/re/missing.text')->{status}, 404, 'alias in a regex location: missing file');
+is(get('/argroot/file.txt?d=.')->{body}, 'argroot', 'a root with a variable');
+is(get('/argroot/outside.txt?d=../..')->{status}, 500,
+    'a root whose variable climbs out: refused');
 like(get('/file.txt%00')->{status}, qr/^40[04]$/, 'an encoded NUL is refused');
 
 # symbolic links inside the root are followed

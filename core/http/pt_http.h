@@ -134,6 +134,19 @@ void pt_http_ssl_init_connection(pt_connection_t *c);
 /* After the head of a request on such an address: 497 for plain HTTP,
  * 495/496 for client certificates; PT_ERROR when it finalized r. */
 pt_int_t pt_http_ssl_verify_request(pt_http_request_t *r);
+
+/* TLS to upstreams (pt_http_upstream_ssl_module): */
+typedef void (*pt_http_upstream_ssl_done_pt)(pt_http_request_t *r, pt_int_t rc);
+/* "proxy_pass https://..." in the location being parsed (maybe: the
+ * scheme comes from a variable; no warning when not verified). */
+pt_int_t pt_http_upstream_ssl_enable(pt_conf_t *cf, pt_uint_t maybe);
+/* Starts TLS on the upstream connection c of r, just connected to sa;
+ * host is the upstream's name without port (proxy_ssl_name's default).
+ * PT_OK: done and verified; PT_AGAIN: done(r, rc) runs when it ends;
+ * PT_ERROR: failed (logged): try the next peer. */
+pt_int_t pt_http_upstream_ssl_init_connection(pt_http_request_t *r,
+    pt_connection_t *c, pt_str_t *host, struct sockaddr *sa, socklen_t socklen,
+    pt_http_upstream_ssl_done_pt done);
 #endif
 
 /* ---- modules that are always built ---- */

@@ -117,11 +117,45 @@ pt_http_chunked_buf(pt_http_request_t *r, pt_http_chunked_ctx_t *ctx)
     return cl;
 }
 
+/* The chunk-size line: "SIZE" CRLF, at most 16 hex digits (the memory has
+ * room for the NUL that the formatting writes after them). */
+#define PT_HTTP_CHUNK_SIZE_LEN  sizeof("0000000000000000" CRLF)
+
+static pt_chain_t *
+pt_http_chunked_size(pt_http_request_t *r, pt_http_chunked_ctx_t *ctx, off_t size)
+{
+    u_char      *chunk;
+    pt_buf_t    *b;
+    pt_chain_t  *cl;
+
+    cl = pt_http_chunked_buf(r, ctx);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+    chunk = b->start;
+
+    if (chunk == NULL || (size_t) (b->end - chunk) < PT_HTTP_CHUNK_SIZE_LEN) {
+        chunk = pt_pnalloc(r->pool, PT_HTTP_CHUNK_SIZE_LEN);
+        if (chunk == NULL) {
+            return NULL;
+        }
+    }
+
+    b->start = chunk;
+    b->end = chunk + PT_HTTP_CHUNK_SIZE_LEN;
+    b->temporary = 1;
+    b->pos = chunk;
+    b->last = pt_slprintf(chunk, b->end, "%" PRIx64 CRLF, (uint64_t) size);
+
+    return cl;
+}
+
 static pt_int_t
 pt_http_chunked_body_filter(pt_http_request_t *r, pt_chain_t *in)
 {
     off_t                   size;
-    u_char                 *chunk;
     pt_int_t                rc;
     pt_buf_t               *b;
     pt_uint_t               last;
@@ -174,28 +208,10 @@ pt_http_chunked_body_filter(pt_http_request_t *r, pt_chain_t *in)
     }
 
     if (size) {
-        tl = pt_http_chunked_buf(r, ctx);
+        tl = pt_http_chunked_size(r, ctx, size);
         if (tl == NULL) {
             return PT_ERROR;
         }
-
-        b = tl->buf;
-
-        chunk = b->start;
-
-        if (chunk == NULL || b->end - chunk < 18) {
-            /* "SIZE" CRLF: 16 hex digits at most */
-            chunk = pt_pnalloc(r->pool, sizeof("0000000000000000" CRLF) - 1);
-            if (chunk == NULL) {
-                return PT_ERROR;
-            }
-        }
-
-        b->start = chunk;
-        b->end = chunk + sizeof("0000000000000000" CRLF) - 1;
-        b->temporary = 1;
-        b->pos = chunk;
-        b->last = pt_slprintf(chunk, b->end, "%" PRIx64 CRLF, (uint64_t) size);
 
         tl->next = out;
         out = tl;
@@ -207,6 +223,7 @@ pt_http_chunked_body_filter(pt_http_request_t *r, pt_chain_t *in)
     } else if (size) {
         tl = pt_http_chunked_buf(r, ctx);
         if (tl) {
+            /* the CRLF that ends the chunk's data */
             tl->buf->memory = 1;
             tl->buf->pos = (u_char *) CRLF;
             tl->buf->last = tl->buf->pos + 2;

@@ -1,10 +1,12 @@
 /*
  * pt_http_core_module.c: the http core module.
  *
- * Its directives (server, listen, server_name, location and the connection
- * and request settings), its confs at the three levels, the phase checkers
- * and the location lookup, and the helpers every content handler uses to
- * answer: pt_http_send_header, pt_http_output_filter, pt_http_send_response.
+ * Its directives (server, listen, server_name and the connection and
+ * request settings), its confs at the three levels, the phase checkers, and
+ * the helpers every content handler uses to answer: pt_http_send_header,
+ * pt_http_output_filter, pt_http_send_response.  The location directive,
+ * the location search and internal redirects are in pt_http_location.c,
+ * error_page in pt_http_error_page.c.
  */
 
 #include "pt_http.h"
@@ -133,6 +135,16 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_FLAG,
       pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
       offsetof(pt_http_core_loc_conf_t, sendfile), NULL },
+
+    { pt_string("limit_rate"),
+      PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, limit_rate), NULL },
+
+    { pt_string("limit_rate_after"),
+      PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, limit_rate_after), NULL },
 
     { pt_string("client_max_body_size"),
       PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
@@ -980,6 +992,8 @@ pt_http_core_create_loc_conf(pt_conf_t *cf)
     clcf->log_not_found = PT_CONF_UNSET;
     clcf->recursive_error_pages = PT_CONF_UNSET;
     clcf->sendfile = PT_CONF_UNSET;
+    clcf->limit_rate = PT_CONF_UNSET_SIZE;
+    clcf->limit_rate_after = PT_CONF_UNSET_SIZE;
 
     return clcf;
 }
@@ -1048,6 +1062,8 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
         conf->error_pages = prev->error_pages;
     }
     pt_conf_merge_value(conf->sendfile, prev->sendfile, 0);
+    pt_conf_merge_size_value(conf->limit_rate, prev->limit_rate, 0);
+    pt_conf_merge_size_value(conf->limit_rate_after, prev->limit_rate_after, 0);
 
     return pt_http_file_merge_loc_conf(cf, prev, conf);
 }

@@ -289,6 +289,8 @@ struct pt_http_core_loc_conf_s {
     pt_flag_t                  port_in_redirect;
     pt_flag_t                  log_not_found;
     pt_flag_t                  sendfile;
+    size_t                     limit_rate;
+    size_t                     limit_rate_after;
 
     pt_log_t                  *error_log;   /* reserved: per-location error_log */
 };
@@ -329,7 +331,10 @@ pt_int_t pt_http_core_content_phase(pt_http_request_t *r,
 
 /* Sets Content-Type from types {} by r->exten, else default_type. */
 pt_int_t pt_http_set_content_type(pt_http_request_t *r);
-/* Runs the header filter chain once; PT_ERROR, PT_OK, PT_AGAIN. */
+/* Runs the header filter chain once; PT_ERROR, PT_OK, PT_AGAIN, or an HTTP
+ * status (412, 416) when a filter refused the response before anything
+ * was sent: the handler returns it to pt_http_finalize_request, which
+ * sends that status's page. */
 pt_int_t pt_http_send_header(pt_http_request_t *r);
 /* Runs the body filter chain. */
 pt_int_t pt_http_output_filter(pt_http_request_t *r, pt_chain_t *in);

@@ -118,6 +118,14 @@ pt_http_map_uri_to_path(pt_http_request_t *r, pt_str_t *path, size_t *root_len,
     path->len = last - path->data;
     *root_len = root.len;
 
+    /* a root or alias with variables (captures, arguments) is checked as
+     * a whole: its values must not climb either */
+    if (clcf->root_values && !pt_http_uri_is_safe(path)) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "unsafe path \"%s\" was not mapped to a file", path->data);
+        return NULL;
+    }
+
     return last;
 }
 

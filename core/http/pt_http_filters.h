@@ -13,6 +13,9 @@
 #ifndef PT_HTTP_FILTERS_H
 #define PT_HTTP_FILTERS_H
 
+/* A header filter returns what the next one returned, PT_ERROR, or an
+ * HTTP status to answer instead (nothing was sent yet): the not_modified
+ * filter's 412 and the range filter's 416 travel up this way. */
 typedef pt_int_t (*pt_http_output_header_filter_pt)(pt_http_request_t *r);
 typedef pt_int_t (*pt_http_output_body_filter_pt)(pt_http_request_t *r,
     pt_chain_t *chain);

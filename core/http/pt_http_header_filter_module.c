@@ -274,6 +274,12 @@ pt_http_header_fixed_fields(pt_http_request_t *r, pt_http_core_loc_conf_t *clcf,
         pt_http_field_lit(f, "Transfer-Encoding", "chunked");
     }
 
+    if (r->headers_out.status == PT_HTTP_SWITCHING_PROTOCOLS) {
+        /* a proxied upgrade: the connection becomes the tunnel */
+        pt_http_field_lit(f, "Connection", "upgrade");
+        return PT_OK;
+    }
+
     if (!r->keepalive) {
         pt_http_field_lit(f, "Connection", "close");
         return PT_OK;

@@ -102,46 +102,6 @@ pt_http_index_test_dir(pt_http_request_t *r, u_char *dir, u_char *end)
     return PT_OK;
 }
 
-/*
- * An internal redirect: the request runs again from SERVER_REWRITE with
- * the new uri (bounded by uri_changes).  The reference taken here keeps
- * the request alive through the finalization of the inner walk; the
- * caller's PT_DONE drops it.
- */
-static pt_int_t
-pt_http_index_internal_redirect(pt_http_request_t *r, pt_str_t *uri, pt_str_t *args)
-{
-    pt_http_core_srv_conf_t  *cscf;
-
-    r->uri_changes--;
-
-    if (r->uri_changes == 0) {
-        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
-                     "rewrite or internal redirection cycle "
-                     "while internally redirecting to \"" PT_STR_FMT "\"",
-                     PT_STR_ARG(*uri));
-        return PT_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->uri = *uri;
-    r->args = *args;
-    pt_http_set_exten(r);
-
-    cscf = pt_http_get_module_srv_conf(r, pt_http_core_module);
-    r->loc_conf = cscf->ctx->loc_conf;
-    pt_http_update_location_config(r);
-
-    pt_memzero(r->ctx, sizeof(void *) * pt_http_max_module);
-
-    r->internal = 1;
-    r->valid_unparsed_uri = 0;
-    r->main->count++;
-
-    pt_http_handler(r);
-
-    return PT_DONE;
-}
-
 /* Redirects to uri + name (or to name when it is absolute). */
 static pt_int_t
 pt_http_index_redirect(pt_http_request_t *r, pt_str_t *name)
@@ -163,7 +123,7 @@ pt_http_index_redirect(pt_http_request_t *r, pt_str_t *name)
         pt_memcpy(p, name->data, name->len);
     }
 
-    return pt_http_index_internal_redirect(r, &uri, &r->args);
+    return pt_http_internal_redirect(r, &uri, &r->args);
 }
 
 static pt_int_t

@@ -10,7 +10,10 @@
  * writes it with one write(), or appends it to the file's buffer when the
  * log is buffered (flushed when full, after flush=TIME, on USR1 and when
  * the worker exits).  Files are opened by the cycle (pt_conf_open_file), so
- * USR1 reopens them.  "combined" is predefined, as in nginx.
+ * USR1 reopens them (after flushing their buffers).  A path with variables
+ * is evaluated per line and opened and closed by the worker each time (no
+ * open log file cache), never buffered.  "combined" is predefined, as in
+ * nginx.
  */
 
 #include "pt_http.h"
@@ -45,7 +48,8 @@ typedef struct {
 } pt_http_log_buf_t;
 
 typedef struct {
-    pt_open_file_t             *file;
+    pt_open_file_t             *file;       /* NULL: the path has variables */
+    pt_http_complex_value_t    *path;       /* ... evaluated per line */
     pt_http_log_fmt_t          *format;
     pt_http_complex_value_t    *filter;     /* if=COND */
     time_t                      error_log_time;
@@ -271,13 +275,64 @@ pt_http_log_line(pt_http_request_t *r, pt_http_log_fmt_t *fmt, u_char *p)
     return p;
 }
 
+/*
+ * A path with variables: evaluated, checked and opened for every line (no
+ * cache, so it costs an open() and a close() per request: meant for
+ * splitting logs by server or day, not for the hot path).  The worker
+ * opens it, so its user needs write access to the folder.  A value that
+ * would climb out with ".." or holds a NUL is refused.
+ */
+static pt_fd_t
+pt_http_log_open_path(pt_http_request_t *r, pt_http_log_t *log, pt_str_t *name)
+{
+    pt_fd_t  fd;
+
+    if (pt_http_complex_value(r, log->path, name) != PT_OK) {
+        return PT_INVALID_FILE;
+    }
+
+    if (!pt_http_uri_is_safe(name)) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "access log path \"" PT_STR_FMT "\" is unsafe, not written",
+                     PT_STR_ARG(*name));
+        return PT_INVALID_FILE;
+    }
+
+    fd = pt_open_append(name->data);
+
+    if (fd == PT_INVALID_FILE && pt_time() - log->error_log_time > 59) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, pt_errno,
+                     "open() \"%s\" failed", name->data);
+        log->error_log_time = pt_time();
+    }
+
+    return fd;
+}
+
 static void
 pt_http_log_write(pt_http_request_t *r, pt_http_log_t *log, u_char *buf, size_t len)
 {
-    ssize_t  n;
-    time_t   now;
+    ssize_t   n;
+    time_t    now;
+    pt_fd_t   fd;
+    pt_str_t  name;
 
-    n = pt_write_fd(log->file->fd, buf, len);
+    if (log->path) {
+        fd = pt_http_log_open_path(r, log, &name);
+        if (fd == PT_INVALID_FILE) {
+            return;
+        }
+
+    } else {
+        fd = log->file->fd;
+        name = log->file->name;
+    }
+
+    n = pt_write_fd(fd, buf, len);
+
+    if (log->path) {
+        (void) close(fd);
+    }
 
     if (n == (ssize_t) len) {
         return;
@@ -289,11 +344,11 @@ pt_http_log_write(pt_http_request_t *r, pt_http_log_t *log, u_char *buf, size_t 
     if (now - log->error_log_time > 59) {
         if (n == -1) {
             pt_log_error(PT_LOG_ALERT, r->connection->log, pt_errno,
-                         "write() to \"%s\" failed", log->file->name.data);
+                         "write() to \"%s\" failed", name.data);
         } else {
             pt_log_error(PT_LOG_ALERT, r->connection->log, 0,
                          "write() to \"%s\" was incomplete: %zd of %zu",
-                         log->file->name.data, n, len);
+                         name.data, n, len);
         }
         log->error_log_time = now;
     }
@@ -336,13 +391,15 @@ pt_http_log_handler(pt_http_request_t *r)
 
     for (i = 0; i < lcf->logs->nelts; i++) {
 
-        if (log[i].file->fd == PT_INVALID_FILE || pt_http_log_filtered(r, &log[i])) {
+        if ((log[i].file && log[i].file->fd == PT_INVALID_FILE)
+            || pt_http_log_filtered(r, &log[i]))
+        {
             continue;
         }
 
         len = pt_http_log_line_len(r, log[i].format);
 
-        buffer = log[i].file->data;
+        buffer = log[i].file ? log[i].file->data : NULL;
 
         if (buffer) {
             if (len > (size_t) (buffer->last - buffer->pos)) {
@@ -771,14 +828,46 @@ pt_http_log_set_params(pt_conf_t *cf, pt_http_log_t *log, pt_str_t *value,
         return PT_CONF_ERROR;
     }
 
+    if (size && log->path) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "buffered logs cannot have variables in name");
+        return PT_CONF_ERROR;
+    }
+
     if (flush && size == 0) {
         pt_conf_log_error(PT_LOG_EMERG, cf, 0, "no buffer is defined for access_log \""
-                          PT_STR_FMT "\"", PT_STR_ARG(log->file->name));
+                          PT_STR_FMT "\"", PT_STR_ARG(log->path ? log->path->value
+                                                               : log->file->name));
         return PT_CONF_ERROR;
     }
 
     if (size) {
         return pt_http_log_set_buffer(cf, log, size, (pt_msec_t) flush);
+    }
+
+    return PT_CONF_OK;
+}
+
+/* A path with variables (relative to the prefix, NUL-terminated). */
+static char *
+pt_http_log_set_path(pt_conf_t *cf, pt_http_log_t *log, pt_str_t *path)
+{
+    pt_http_compile_complex_value_t  ccv;
+
+    log->path = pt_palloc(cf->pool, sizeof(pt_http_complex_value_t));
+    if (log->path == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    pt_memzero(&ccv, sizeof(pt_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = path;
+    ccv.complex_value = log->path;
+    ccv.zero = 1;
+    ccv.root_prefix = 1;
+
+    if (pt_http_compile_complex_value(&ccv) != PT_OK) {
+        return PT_CONF_ERROR;
     }
 
     return PT_CONF_OK;
@@ -805,12 +894,6 @@ pt_http_log_set_log(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         return PT_CONF_ERROR;
     }
 
-    if (pt_strlchr(value[1].data, value[1].data + value[1].len, '$')) {
-        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                          "variables in access_log paths are not supported yet");
-        return PT_CONF_ERROR;
-    }
-
     if (value[1].len > 7 && pt_strncmp(value[1].data, "syslog:", 7) == 0) {
         pt_conf_log_error(PT_LOG_EMERG, cf, 0, "syslog logging is not supported yet");
         return PT_CONF_ERROR;
@@ -830,9 +913,16 @@ pt_http_log_set_log(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 
     pt_memzero(log, sizeof(pt_http_log_t));
 
-    log->file = pt_conf_open_file(cf->cycle, &value[1]);
-    if (log->file == NULL) {
-        return PT_CONF_ERROR;
+    if (pt_strlchr(value[1].data, value[1].data + value[1].len, '$')) {
+        if (pt_http_log_set_path(cf, log, &value[1]) != PT_CONF_OK) {
+            return PT_CONF_ERROR;
+        }
+
+    } else {
+        log->file = pt_conf_open_file(cf->cycle, &value[1]);
+        if (log->file == NULL) {
+            return PT_CONF_ERROR;
+        }
     }
 
     lmcf = pt_http_conf_get_module_main_conf(cf, pt_http_log_module);

@@ -108,16 +108,76 @@ pt_http_range_number(u_char **p, u_char *last)
 }
 
 /*
- * "bytes=" 1#( first "-" [ last ] / "-" suffix ), optional spaces around
- * the commas.  Returns PT_OK (ranges set), PT_HTTP_RANGE_NOT_SATISFIABLE,
- * or PT_DECLINED (send the whole entity).
+ * One range-spec at *p: PT_OK with [*start, *end] (inclusive) clamped to
+ * the entity, PT_DECLINED for a well-formed range that cannot be
+ * satisfied (it is dropped), PT_HTTP_RANGE_NOT_SATISFIABLE for bad syntax.
+ */
+static pt_int_t
+pt_http_range_spec(u_char **p, u_char *last, off_t len, off_t *start, off_t *end)
+{
+    off_t      n;
+    pt_uint_t  suffix;
+
+    suffix = 0;
+    *start = 0;
+    *end = len - 1;
+
+    if (*p < last && **p == '-') {
+        suffix = 1;
+        (*p)++;
+
+    } else {
+        *start = pt_http_range_number(p, last);
+        if (*start == PT_ERROR || *p == last || *(*p)++ != '-') {
+            return PT_HTTP_RANGE_NOT_SATISFIABLE;
+        }
+    }
+
+    while (*p < last && (**p == ' ' || **p == '\t')) {
+        (*p)++;
+    }
+
+    if (*p == last || **p == ',') {
+        /* "first-" to the end; a lone "-" is no range */
+        if (suffix) {
+            return PT_HTTP_RANGE_NOT_SATISFIABLE;
+        }
+
+    } else {
+        n = pt_http_range_number(p, last);
+        if (n == PT_ERROR) {
+            return PT_HTTP_RANGE_NOT_SATISFIABLE;
+        }
+
+        if (suffix) {
+            /* the last n bytes; "-0" asks for none */
+            if (n == 0) {
+                return PT_DECLINED;
+            }
+            *start = (n < len) ? len - n : 0;
+
+        } else if (*start > n) {
+            return PT_HTTP_RANGE_NOT_SATISFIABLE;
+
+        } else {
+            *end = pt_min(n, len - 1);
+        }
+    }
+
+    return (*start < len) ? PT_OK : PT_DECLINED;
+}
+
+/*
+ * "bytes=" 1#range-spec, optional spaces around the commas.  Returns PT_OK
+ * (ranges set), PT_HTTP_RANGE_NOT_SATISFIABLE, or PT_DECLINED (send the
+ * whole entity: more than max ranges, or more bytes than the entity).
  */
 static pt_int_t
 pt_http_range_parse(pt_http_request_t *r, pt_http_range_ctx_t *ctx, pt_uint_t max)
 {
     u_char           *p, *last;
     off_t             start, end, len, size;
-    pt_uint_t         suffix;
+    pt_int_t          rc;
     pt_http_range_t  *range;
 
     p = r->headers_in.range->value.data + 6;
@@ -130,52 +190,13 @@ pt_http_range_parse(pt_http_request_t *r, pt_http_range_ctx_t *ctx, pt_uint_t ma
             p++;
         }
 
-        suffix = 0;
-        start = 0;
-        end = len - 1;
+        rc = pt_http_range_spec(&p, last, len, &start, &end);
 
-        if (p < last && *p == '-') {
-            suffix = 1;
-            p++;
-
-        } else {
-            start = pt_http_range_number(&p, last);
-            if (start == PT_ERROR || p == last || *p++ != '-') {
-                return PT_HTTP_RANGE_NOT_SATISFIABLE;
-            }
+        if (rc == PT_HTTP_RANGE_NOT_SATISFIABLE) {
+            return rc;
         }
 
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-
-        if (p < last && *p != ',') {
-            end = pt_http_range_number(&p, last);
-            if (end == PT_ERROR) {
-                return PT_HTTP_RANGE_NOT_SATISFIABLE;
-            }
-
-            if (suffix) {
-                start = (end < len) ? len - end : 0;
-                end = len - 1;
-                if (start == len) {
-                    /* "-0": an empty suffix */
-                    goto next;
-                }
-
-            } else if (start > end) {
-                return PT_HTTP_RANGE_NOT_SATISFIABLE;
-            }
-
-        } else if (suffix) {
-            return PT_HTTP_RANGE_NOT_SATISFIABLE;
-        }
-
-        if (start < len) {
-            if (end >= len) {
-                end = len - 1;
-            }
-
+        if (rc == PT_OK) {
             if (max-- == 0) {
                 return PT_DECLINED;
             }
@@ -189,8 +210,6 @@ pt_http_range_parse(pt_http_request_t *r, pt_http_range_ctx_t *ctx, pt_uint_t ma
             range->end = end + 1;
             size += end + 1 - start;
         }
-
-    next:
 
         while (p < last && (*p == ' ' || *p == '\t')) {
             p++;
@@ -209,11 +228,7 @@ pt_http_range_parse(pt_http_request_t *r, pt_http_range_ctx_t *ctx, pt_uint_t ma
         return PT_HTTP_RANGE_NOT_SATISFIABLE;
     }
 
-    if (size > len) {
-        return PT_DECLINED;
-    }
-
-    return PT_OK;
+    return (size > len) ? PT_DECLINED : PT_OK;
 }
 
 /* If-Range (RFC 9110 13.1.5): true when the ranges may be applied. */
@@ -328,6 +343,33 @@ pt_http_range_boundary(void)
     return ++n % 10000000000ULL;
 }
 
+/* The type of the whole response: multipart, with the boundary. */
+static pt_int_t
+pt_http_range_multipart_type(pt_http_request_t *r, pt_http_range_ctx_t *ctx)
+{
+    u_char    *p;
+    pt_str_t  *ct;
+
+    ct = &r->headers_out.content_type;
+
+    p = pt_pnalloc(r->pool, sizeof("multipart/byteranges; boundary=") - 1
+                            + ctx->boundary.len);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    ct->data = p;
+    p = pt_cpymem(p, "multipart/byteranges; boundary=",
+                  sizeof("multipart/byteranges; boundary=") - 1);
+    p = pt_cpymem(p, ctx->boundary.data, ctx->boundary.len);
+    ct->len = p - ct->data;
+
+    r->headers_out.content_type_len = ct->len;
+    r->headers_out.charset.len = 0;
+
+    return PT_OK;
+}
+
 static pt_int_t
 pt_http_range_multipart_header(pt_http_request_t *r, pt_http_range_ctx_t *ctx)
 {
@@ -392,19 +434,9 @@ pt_http_range_multipart_header(pt_http_request_t *r, pt_http_range_ctx_t *ctx)
         len += range[i].content_range.len + range[i].end - range[i].start;
     }
 
-    /* the type of the whole: multipart, with the boundary */
-    p = pt_pnalloc(r->pool, sizeof("multipart/byteranges; boundary=") - 1 + blen);
-    if (p == NULL) {
+    if (pt_http_range_multipart_type(r, ctx) != PT_OK) {
         return PT_ERROR;
     }
-
-    ct->data = p;
-    p = pt_cpymem(p, "multipart/byteranges; boundary=",
-                  sizeof("multipart/byteranges; boundary=") - 1);
-    p = pt_cpymem(p, boundary, blen);
-    ct->len = p - ct->data;
-    r->headers_out.content_type_len = ct->len;
-    r->headers_out.charset.len = 0;
 
     r->headers_out.status = PT_HTTP_PARTIAL_CONTENT;
     r->headers_out.status_line.len = 0;
@@ -579,13 +611,46 @@ pt_http_range_mem_link(pt_http_request_t *r, u_char *data, size_t len)
     return cl;
 }
 
+/* A buffer over one range of the entity in buf (memory or file). */
+static pt_chain_t *
+pt_http_range_slice(pt_http_request_t *r, pt_buf_t *buf, pt_http_range_t *range)
+{
+    pt_buf_t    *b;
+    pt_chain_t  *cl;
+
+    b = pt_calloc_buf(r->pool);
+    cl = pt_alloc_chain_link(r->pool);
+    if (b == NULL || cl == NULL) {
+        return NULL;
+    }
+
+    *b = *buf;
+    b->last_buf = 0;
+    b->last_in_chain = 0;
+
+    if (buf->in_file) {
+        b->file_pos = buf->file_pos + range->start;
+        b->file_last = buf->file_pos + range->end;
+    }
+
+    if (pt_buf_in_memory(buf)) {
+        b->pos = buf->pos + (size_t) range->start;
+        b->last = buf->pos + (size_t) range->end;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
+}
+
 /* Several ranges of an entity held in one buffer. */
 static pt_int_t
 pt_http_range_multipart_body(pt_http_request_t *r, pt_http_range_ctx_t *ctx,
     pt_chain_t *in)
 {
     u_char           *p;
-    pt_buf_t         *buf, *b;
+    pt_buf_t         *buf;
     pt_uint_t         i;
     pt_chain_t       *out, **ll, *cl;
     pt_http_range_t  *range;
@@ -618,29 +683,11 @@ pt_http_range_multipart_body(pt_http_request_t *r, pt_http_range_ctx_t *ctx,
         }
         ll = &(*ll)->next;
 
-        b = pt_calloc_buf(r->pool);
-        cl = pt_alloc_chain_link(r->pool);
-        if (b == NULL || cl == NULL) {
+        *ll = pt_http_range_slice(r, buf, &range[i]);
+        if (*ll == NULL) {
             return PT_ERROR;
         }
-
-        *b = *buf;
-        b->last_buf = 0;
-        b->last_in_chain = 0;
-
-        if (buf->in_file) {
-            b->file_pos = buf->file_pos + range[i].start;
-            b->file_last = buf->file_pos + range[i].end;
-        }
-
-        if (pt_buf_in_memory(buf)) {
-            b->pos = buf->pos + (size_t) range[i].start;
-            b->last = buf->pos + (size_t) range[i].end;
-        }
-
-        cl->buf = b;
-        *ll = cl;
-        ll = &cl->next;
+        ll = &(*ll)->next;
     }
 
     /* the close delimiter: CRLF "--" boundary "--" CRLF */

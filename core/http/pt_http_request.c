@@ -72,12 +72,19 @@ pt_http_get_request_pool(size_t size, pt_log_t *log)
     return pt_create_pool(size, log);
 }
 
-/* Runs the pool's cleanups, then keeps it (emptied) or destroys it: only
- * pools that never grew past their first block are kept. */
+/* A request pool that grew (a head with many fields, say) is kept with
+ * its extra blocks, so the next such request allocates nothing either;
+ * one that grew more than this is given back. */
+#define PT_HTTP_POOL_KEEP_BLOCKS  4
+
+/* Runs the pool's cleanups, then keeps it (emptied, its blocks kept) or
+ * destroys it. */
 static void
 pt_http_put_request_pool(pt_pool_t *pool)
 {
     size_t                  size;
+    pt_uint_t               blocks;
+    pt_pool_t              *p;
     pt_pool_cleanup_t      *cln;
     pt_http_block_cache_t  *cache;
 
@@ -96,7 +103,14 @@ pt_http_put_request_pool(pt_pool_t *pool)
         cache->size = size;
     }
 
-    if (pool->d.next || cache->n == PT_HTTP_CACHE_MAX || cache->size != size) {
+    blocks = 0;
+    for (p = pool; p; p = p->d.next) {
+        blocks++;
+    }
+
+    if (blocks > PT_HTTP_POOL_KEEP_BLOCKS || cache->n == PT_HTTP_CACHE_MAX
+        || cache->size != size)
+    {
         pt_destroy_pool(pool);
         return;
     }
@@ -727,11 +741,17 @@ pt_http_writer(pt_http_request_t *r)
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
 
     if (wev->timedout) {
-        /* send_timeout: the client stopped reading; nothing more can go */
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        c->timedout = 1;
-        pt_http_finalize_request(r, PT_HTTP_REQUEST_TIME_OUT);
-        return;
+        if (!wev->delayed) {
+            /* send_timeout: the client stopped reading; nothing more can go */
+            pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
+            c->timedout = 1;
+            pt_http_finalize_request(r, PT_HTTP_REQUEST_TIME_OUT);
+            return;
+        }
+
+        /* the limit_rate pause is over */
+        wev->timedout = 0;
+        wev->delayed = 0;
     }
 
     if (wev->delayed) {
@@ -752,7 +772,9 @@ pt_http_writer(pt_http_request_t *r)
     }
 
     if (r->buffered || c->buffered) {
-        pt_event_add_timer(wev, clcf->send_timeout);
+        if (!wev->delayed) {
+            pt_event_add_timer(wev, clcf->send_timeout);
+        }
 
         if (pt_handle_write_event(wev, 0) != PT_OK) {
             pt_http_close_request(r, 0);
@@ -1324,6 +1346,10 @@ pt_http_log_error(pt_log_t *log, u_char *buf, size_t len)
     if (r->request_line.len) {
         p = pt_slprintf(p, last, ", request: \"" PT_STR_FMT "\"",
                         PT_STR_ARG(r->request_line));
+    }
+
+    if (r->upstream) {
+        p = pt_http_upstream_log_error(r, p, last - p);
     }
 
     if (r->headers_in.host) {

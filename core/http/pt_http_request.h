@@ -117,7 +117,9 @@
 
 /* One header field: pointers into the header buffer (request) or the pool
  * (response).  hash == 0 marks a response header as deleted.  next chains
- * repeated fields (Cookie, X-Forwarded-For). */
+ * repeated fields (Cookie, X-Forwarded-For).  lowcase_key is the name in
+ * lower case, or NULL: compare key case-insensitively (request headers
+ * sent in mixed case get no copy; hash is of the lower-cased name). */
 typedef struct pt_http_header_s  pt_http_header_t;
 
 struct pt_http_header_s {
@@ -385,6 +387,12 @@ struct pt_http_request_s {
 
     pt_uint_t                   err_status;
 
+    /* limit_rate: bytes per second (0: none), after the first
+     * limit_rate_after bytes; taken from the location on the first write
+     * unless $limit_rate set them before */
+    size_t                      limit_rate;
+    size_t                      limit_rate_after;
+
     pt_http_connection_t       *http_connection;
     pt_http_cleanup_t          *cleanup;
 
@@ -411,6 +419,7 @@ struct pt_http_request_s {
     unsigned                    allow_ranges:1;     /* the range filters may cut */
     unsigned                    single_range:1;     /* ... but to one range only */
     unsigned                    disable_not_modified:1;
+    unsigned                    limit_rate_set:1;
     unsigned                    keepalive:1;
     unsigned                    lingering_close:1;
     unsigned                    discard_body:1;

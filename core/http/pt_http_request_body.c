@@ -23,9 +23,10 @@
 static pt_int_t pt_http_do_read_client_request_body(pt_http_request_t *r);
 static pt_int_t pt_http_read_body_buffered(pt_http_request_t *r);
 static pt_int_t pt_http_read_body_streaming(pt_http_request_t *r);
-static ssize_t pt_http_read_body_socket(pt_http_request_t *r);
+static pt_int_t pt_http_read_body_socket(pt_http_request_t *r);
 static pt_int_t pt_http_request_body_input(pt_http_request_t *r, pt_buf_t *src);
 static pt_int_t pt_http_request_body_preread(pt_http_request_t *r);
+static pt_int_t pt_http_request_body_in_header(pt_http_request_t *r);
 static pt_int_t pt_http_request_body_spill(pt_http_request_t *r);
 static pt_int_t pt_http_request_body_done(pt_http_request_t *r);
 static pt_int_t pt_http_request_body_hand_out(pt_http_request_t *r);
@@ -41,8 +42,6 @@ pt_http_read_client_request_body(pt_http_request_t *r,
 {
     size_t                    size;
     pt_int_t                  rc;
-    pt_buf_t                 *b;
-    pt_chain_t               *cl;
     pt_http_request_body_t   *rb;
     pt_http_core_loc_conf_t  *clcf;
 
@@ -97,31 +96,10 @@ pt_http_read_client_request_body(pt_http_request_t *r,
         if (!r->request_body_no_buffering
             && r->header_in->last - r->header_in->pos >= rb->rest)
         {
-            /* the whole body came with the head: use it where it is */
-            b = pt_calloc_buf(r->pool);
-            cl = pt_alloc_chain_link(r->pool);
-            if (b == NULL || cl == NULL) {
+            if (pt_http_request_body_in_header(r) != PT_OK) {
                 rc = PT_HTTP_INTERNAL_SERVER_ERROR;
                 goto failed;
             }
-
-            b->temporary = 1;
-            b->start = r->header_in->pos;
-            b->pos = b->start;
-            b->last = b->start + rb->rest;
-            b->end = b->last;
-            b->last_buf = 1;
-            b->last_in_chain = 1;
-
-            cl->buf = b;
-            cl->next = NULL;
-            rb->bufs = cl;
-
-            r->header_in->pos += rb->rest;
-            r->request_length += rb->rest;
-            rb->received = rb->rest;
-            rb->rest = 0;
-            r->reading_body = 0;
 
             post_handler(r);
             return PT_OK;
@@ -156,6 +134,44 @@ failed:
     r->read_event_handler = pt_http_block_reading;
 
     return rc == PT_ERROR ? PT_HTTP_INTERNAL_SERVER_ERROR : rc;
+}
+
+/* A Content-Length body that came whole with the head is used where it
+ * is, in the header buffer. */
+static pt_int_t
+pt_http_request_body_in_header(pt_http_request_t *r)
+{
+    pt_buf_t                *b;
+    pt_chain_t              *cl;
+    pt_http_request_body_t  *rb;
+
+    rb = r->request_body;
+
+    b = pt_calloc_buf(r->pool);
+    cl = pt_alloc_chain_link(r->pool);
+    if (b == NULL || cl == NULL) {
+        return PT_ERROR;
+    }
+
+    b->temporary = 1;
+    b->start = r->header_in->pos;
+    b->pos = b->start;
+    b->last = b->start + rb->rest;
+    b->end = b->last;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    rb->bufs = cl;
+
+    r->header_in->pos += rb->rest;
+    r->request_length += rb->rest;
+    rb->received = rb->rest;
+    rb->rest = 0;
+    r->reading_body = 0;
+
+    return PT_OK;
 }
 
 pt_int_t
@@ -241,7 +257,6 @@ pt_http_do_read_client_request_body(pt_http_request_t *r)
 static pt_int_t
 pt_http_read_body_buffered(pt_http_request_t *r)
 {
-    ssize_t                  n;
     pt_int_t                 rc;
     pt_http_request_body_t  *rb;
 
@@ -267,14 +282,14 @@ pt_http_read_body_buffered(pt_http_request_t *r)
             continue;
         }
 
-        n = pt_http_read_body_socket(r);
+        rc = pt_http_read_body_socket(r);
 
-        if (n == PT_AGAIN) {
+        if (rc == PT_AGAIN) {
             return pt_http_request_body_wait(r);
         }
 
-        if (n < 0) {
-            return n;
+        if (rc != PT_OK) {
+            return rc;
         }
     }
 }
@@ -284,7 +299,6 @@ pt_http_read_body_buffered(pt_http_request_t *r)
 static pt_int_t
 pt_http_read_body_streaming(pt_http_request_t *r)
 {
-    ssize_t                  n;
     pt_int_t                 rc;
     pt_chain_t              *out;
     pt_http_request_body_t  *rb;
@@ -314,14 +328,14 @@ pt_http_read_body_streaming(pt_http_request_t *r)
             continue;
         }
 
-        n = pt_http_read_body_socket(r);
+        rc = pt_http_read_body_socket(r);
 
-        if (n == PT_AGAIN) {
+        if (rc == PT_AGAIN) {
             break;
         }
 
-        if (n < 0) {
-            return n;
+        if (rc != PT_OK) {
+            return rc;
         }
     }
 
@@ -364,9 +378,9 @@ pt_http_request_body_wait(pt_http_request_t *r)
 }
 
 /* Reads raw body bytes into the free tail of rb->buf and decodes them.
- * Returns the bytes read, PT_AGAIN, or an HTTP error status (the client
- * closed or the socket failed: 400, as nginx logs it). */
-static ssize_t
+ * Returns PT_OK (something was read), PT_AGAIN, or an HTTP error status
+ * (the client closed or the socket failed: 400, as nginx logs it). */
+static pt_int_t
 pt_http_read_body_socket(pt_http_request_t *r)
 {
     size_t                   size;
@@ -423,7 +437,7 @@ pt_http_read_body_socket(pt_http_request_t *r)
         return PT_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return n;
+    return PT_OK;
 }
 
 /* Moves body bytes that came with the head into rb->buf. */

@@ -332,7 +332,7 @@ pt_http_find_header_in(pt_http_core_main_conf_t *cmcf, pt_http_header_t *h)
          key = (key + 1) & mask)
     {
         if (hh->name.len == h->key.len
-            && pt_strncasecmp(hh->name.data, h->lowcase_key, h->key.len) == 0)
+            && pt_strncasecmp(hh->name.data, h->key.data, h->key.len) == 0)
         {
             return hh;
         }
@@ -362,16 +362,14 @@ pt_http_store_header(pt_http_request_t *r)
     h->value.data = r->header_start;
     h->next = NULL;
 
-    h->lowcase_key = pt_pnalloc(r->pool, h->key.len);
-    if (h->lowcase_key == NULL) {
-        pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-        return PT_ERROR;
-    }
-
-    if (h->key.len == r->lowcase_index) {
-        pt_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+    /* No allocation per header: a name sent in lower case is its own
+     * lower-case form; any other is compared case-insensitively (NULL). */
+    if (h->key.len == r->lowcase_index
+        && pt_memcmp(h->key.data, r->lowcase_header, h->key.len) == 0)
+    {
+        h->lowcase_key = h->key.data;
     } else {
-        pt_strlow(h->lowcase_key, h->key.data, h->key.len);
+        h->lowcase_key = NULL;
     }
 
     cmcf = pt_http_get_module_main_conf(r, pt_http_core_module);
@@ -888,6 +886,38 @@ pt_http_process_request_header(pt_http_request_t *r)
     return PT_OK;
 }
 
+/* The next member of a comma-separated list value (RFC 9110 5.6.1):
+ * skips empty members and OWS; false when the list is used up. */
+static pt_uint_t
+pt_http_list_member(u_char **pos, u_char *last, u_char **start, u_char **end)
+{
+    u_char  *p, *e;
+
+    p = *pos;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+        p++;
+    }
+
+    if (p == last) {
+        *pos = p;
+        return 0;
+    }
+
+    *start = p;
+
+    while (p < last && *p != ',') {
+        p++;
+    }
+
+    for (e = p; e > *start && (e[-1] == ' ' || e[-1] == '\t'); e--) { /* void */ }
+
+    *end = e;
+    *pos = p;
+
+    return 1;
+}
+
 /* Whether [start, end) equals the lower-case literal s, ignoring case. */
 static pt_uint_t
 pt_http_token_eq(u_char *start, u_char *end, const char *s, size_t len)
@@ -938,23 +968,8 @@ pt_http_check_transfer_encoding(pt_http_request_t *r)
         p = h->value.data;
         last = p + h->value.len;
 
-        while (p < last) {
-            /* one list member: OWS coding [ OWS ";" params ] OWS */
-            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-                p++;
-            }
-            if (p == last) {
-                break;
-            }
-
-            start = p;
-            while (p < last && *p != ',') {
-                p++;
-            }
-            end = p;
-            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
-                end--;
-            }
+        /* each member: coding [ OWS ";" params ] */
+        while (pt_http_list_member(&p, last, &start, &end)) {
 
             for (tok = start; tok < end && pt_http_token_lc[*tok]; tok++) { /* void */ }
 
@@ -1021,23 +1036,7 @@ pt_http_check_expect(pt_http_request_t *r)
         p = h->value.data;
         last = p + h->value.len;
 
-        while (p < last) {
-            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-                p++;
-            }
-            if (p == last) {
-                break;
-            }
-
-            start = p;
-            while (p < last && *p != ',') {
-                p++;
-            }
-            end = p;
-            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
-                end--;
-            }
-
+        while (pt_http_list_member(&p, last, &start, &end)) {
             if (!pt_http_token_eq(start, end, "100-continue", sizeof("100-continue") - 1)) {
                 pt_log_error(PT_LOG_INFO, r->connection->log, 0,
                              "client sent unsupported \"Expect\": \"" PT_STR_FMT "\"",

@@ -106,6 +106,8 @@ struct pt_peer_connection_s {
  * connection; PT_BUSY: no live peer; PT_DECLINED: this peer failed at
  * once (logged); PT_ERROR. */
 pt_int_t pt_http_upstream_connect_peer(pt_peer_connection_t *pc);
+/* Closes an upstream connection (its TLS first, if any). */
+void pt_http_upstream_close_connection(pt_connection_t *c);
 /* After the write event of a connect: PT_OK or PT_ERROR (logged). */
 pt_int_t pt_http_upstream_test_connect(pt_connection_t *c);
 
@@ -328,6 +330,9 @@ struct pt_http_upstream_s {
     unsigned                        header_sent:1;
     unsigned                        body_started:1; /* bytes went to the client */
     unsigned                        finalized:1;
+    unsigned                        request_chunked:1;  /* streamed body, chunked */
+    unsigned                        request_body_done:1;
+    unsigned                        ssl:1;          /* https:// (http_ssl) */
 };
 
 #define PT_HTTP_UPSTREAM_TAG  ((pt_buf_tag_t) &pt_http_upstream_module)
@@ -377,6 +382,8 @@ pt_int_t pt_http_upstream_process_headers(pt_http_request_t *r,
     pt_http_upstream_t *u);
 /* Sends the header to the client and starts forwarding the body. */
 void pt_http_upstream_send_response(pt_http_request_t *r, pt_http_upstream_t *u);
+/* More of a streamed request body arrived: send it on. */
+void pt_http_upstream_send_request_body(pt_http_request_t *r);
 /* Sends a "last" or "flush" buffer down the client's filter chain. */
 pt_int_t pt_http_upstream_send_special(pt_http_request_t *r, pt_uint_t last);
 /* The client's read event while the upstream works: a client that went

@@ -17,6 +17,8 @@
 
 static pt_int_t pt_http_variable_request(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
+static void pt_http_variable_request_set(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_variable_header(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_variable_cookies(pt_http_request_t *r,
@@ -83,6 +85,10 @@ static pt_int_t pt_http_variable_sent_keep_alive(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_variable_request_id(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
+static pt_int_t pt_http_variable_limit_rate(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
+static void pt_http_variable_set_limit_rate(pt_http_request_t *r,
+    pt_http_variable_value_t *v, uintptr_t data);
 
 /* pt_http_variable_number: which number */
 #define PT_HTTP_VAR_NUM_CONNECTION        1
@@ -134,8 +140,9 @@ static pt_http_variable_t  pt_http_core_variables[] = {
     PT_VAR("request", pt_http_variable_request, pt_http_var_req(request_line), 0),
     PT_VAR("query_string", pt_http_variable_request, pt_http_var_req(args),
            PT_HTTP_VAR_NOCACHEABLE),
-    PT_VAR("args", pt_http_variable_request, pt_http_var_req(args),
-           PT_HTTP_VAR_CHANGEABLE|PT_HTTP_VAR_NOCACHEABLE),
+    /* "set $args ..." replaces the request's arguments */
+    { pt_string("args"), pt_http_variable_request_set, pt_http_variable_request,
+      pt_http_var_req(args), PT_HTTP_VAR_CHANGEABLE|PT_HTTP_VAR_NOCACHEABLE, 0 },
     PT_VAR("is_args", pt_http_variable_is_args, 0, PT_HTTP_VAR_NOCACHEABLE),
     PT_VAR("request_method", pt_http_variable_request, pt_http_var_req(method_name), 0),
     PT_VAR("remote_user", pt_http_variable_remote_user, 0, 0),
@@ -159,6 +166,9 @@ static pt_http_variable_t  pt_http_core_variables[] = {
            0, 0),
     PT_VAR("sent_http_keep_alive", pt_http_variable_sent_keep_alive, 0, 0),
     PT_VAR("request_id", pt_http_variable_request_id, 0, 0),
+    { pt_string("limit_rate"), pt_http_variable_set_limit_rate,
+      pt_http_variable_limit_rate, 0,
+      PT_HTTP_VAR_CHANGEABLE|PT_HTTP_VAR_NOCACHEABLE, 0 },
 
     PT_VAR("connection", pt_http_variable_number, PT_HTTP_VAR_NUM_CONNECTION, 0),
     PT_VAR("connection_requests", pt_http_variable_number, PT_HTTP_VAR_NUM_REQUESTS, 0),
@@ -563,6 +573,19 @@ pt_http_variable_request(pt_http_request_t *r, pt_http_variable_value_t *v,
     pt_http_variable_set(v, s->data, s->len);
 
     return PT_OK;
+}
+
+/* The setter of a pt_str_t field of the request ("set $args"). */
+static void
+pt_http_variable_request_set(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    pt_str_t  *s;
+
+    s = (pt_str_t *) ((char *) r + data);
+
+    s->len = v->len;
+    s->data = v->data;
 }
 
 static pt_int_t
@@ -1325,4 +1348,60 @@ pt_http_variable_request_id(pt_http_request_t *r, pt_http_variable_value_t *v,
     pt_http_variable_set(v, p, 32);
 
     return PT_OK;
+}
+
+/* $limit_rate: the rate of this request in bytes per second; "set
+ * $limit_rate 10k" changes it for the rest of the request. */
+static pt_int_t
+pt_http_variable_limit_rate(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char                   *p;
+    size_t                    rate;
+    pt_http_core_loc_conf_t  *clcf;
+
+    if (r->limit_rate_set) {
+        rate = r->limit_rate;
+
+    } else {
+        clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+        rate = clcf->limit_rate;
+    }
+
+    p = pt_pnalloc(r->pool, PT_INT64_LEN);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_http_variable_set(v, p, pt_uint_to_str(p, rate) - p);
+
+    return PT_OK;
+}
+
+static void
+pt_http_variable_set_limit_rate(pt_http_request_t *r, pt_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ssize_t                   rate;
+    pt_str_t                  s;
+    pt_http_core_loc_conf_t  *clcf;
+
+    s.len = v->len;
+    s.data = v->data;
+
+    rate = pt_parse_size(&s);
+
+    if (rate == PT_ERROR) {
+        pt_log_error(PT_LOG_ERR, r->connection->log, 0,
+                     "invalid $limit_rate \"" PT_STR_FMT "\"", PT_STR_ARG(s));
+        return;
+    }
+
+    if (!r->limit_rate_set) {
+        clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+        r->limit_rate_after = clcf->limit_rate_after;
+        r->limit_rate_set = 1;
+    }
+
+    r->limit_rate = (size_t) rate;
 }

@@ -34,10 +34,74 @@ pt_module_t  pt_http_write_filter_module = {
     NULL                                   /* exit master */
 };
 
+/*
+ * limit_rate: how many bytes may go now (0: no limit), or -1 after
+ * pausing the write event until the average rate since the start of the
+ * request is back under the limit.  The first limit_rate_after bytes are
+ * not counted.
+ */
+static off_t
+pt_http_write_limit(pt_http_request_t *r, pt_http_core_loc_conf_t *clcf)
+{
+    off_t             limit;
+    pt_msec_t         delay;
+    pt_connection_t  *c;
+
+    if (!r->limit_rate_set) {
+        r->limit_rate = clcf->limit_rate;
+        r->limit_rate_after = clcf->limit_rate_after;
+        r->limit_rate_set = 1;
+    }
+
+    if (r->limit_rate == 0) {
+        return 0;
+    }
+
+    c = r->connection;
+
+    limit = (off_t) r->limit_rate * (pt_time() - r->start_sec + 1)
+            - (c->sent - (off_t) r->limit_rate_after);
+
+    if (limit > 0) {
+        return limit;
+    }
+
+    delay = (pt_msec_t) (-limit * 1000 / (off_t) r->limit_rate + 1);
+
+    c->write->delayed = 1;
+    pt_event_add_timer(c->write, delay);
+
+    return -1;
+}
+
+/* After a send under limit_rate: pause for as long as those bytes take at
+ * the rate. */
+static void
+pt_http_write_delay(pt_http_request_t *r, off_t sent)
+{
+    off_t             nsent, after;
+    pt_msec_t         delay;
+    pt_connection_t  *c;
+
+    c = r->connection;
+    nsent = c->sent;
+    after = (off_t) r->limit_rate_after;
+
+    sent = pt_max(sent - after, 0);
+    nsent = pt_max(nsent - after, 0);
+
+    delay = (pt_msec_t) ((nsent - sent) * 1000 / (off_t) r->limit_rate);
+
+    if (delay > 0) {
+        c->write->delayed = 1;
+        pt_event_add_timer(c->write, delay);
+    }
+}
+
 pt_int_t
 pt_http_write_filter(pt_http_request_t *r, pt_chain_t *in)
 {
-    off_t                     size;
+    off_t                     size, limit, sent;
     pt_uint_t                 last, flush, sync;
     pt_chain_t               *cl, *ln, **ll, *chain;
     pt_connection_t          *c;
@@ -110,11 +174,24 @@ pt_http_write_filter(pt_http_request_t *r, pt_chain_t *in)
         return PT_ERROR;
     }
 
-    chain = c->send_chain(c, r->out, 0);
+    limit = pt_http_write_limit(r, clcf);
+
+    if (limit < 0) {
+        c->buffered |= PT_HTTP_WRITE_BUFFERED;
+        return PT_AGAIN;
+    }
+
+    sent = c->sent;
+
+    chain = c->send_chain(c, r->out, limit);
 
     if (chain == PT_CHAIN_ERROR) {
         c->error = 1;
         return PT_ERROR;
+    }
+
+    if (r->limit_rate) {
+        pt_http_write_delay(r, sent);
     }
 
     for (cl = r->out; cl && cl != chain; /* void */) {

@@ -87,6 +87,34 @@ pt_http_echo_handler(pt_http_request_t *r)
     return PT_DONE;
 }
 
+/* Links to new buffer structs describing the same bytes as in. */
+static pt_int_t
+pt_http_echo_copy_bufs(pt_http_request_t *r, pt_chain_t *in, pt_chain_t **out)
+{
+    pt_buf_t    *b;
+    pt_chain_t  *cl, **ll;
+
+    ll = out;
+
+    for ( /* void */ ; in; in = in->next) {
+        b = pt_calloc_buf(r->pool);
+        cl = pt_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return PT_ERROR;
+        }
+
+        *b = *in->buf;
+        b->shadow = in->buf;
+        cl->buf = b;
+        *ll = cl;
+        ll = &cl->next;
+    }
+
+    *ll = NULL;
+
+    return PT_OK;
+}
+
 /* Buffered: the body is all there; send it back. */
 static void
 pt_http_echo_buffered(pt_http_request_t *r)
@@ -94,7 +122,7 @@ pt_http_echo_buffered(pt_http_request_t *r)
     pt_int_t                 rc;
     pt_str_t                 where;
     pt_buf_t                *b;
-    pt_chain_t               out;
+    pt_chain_t               out, *copy;
     pt_http_request_body_t  *rb;
 
     rb = r->request_body;
@@ -126,7 +154,14 @@ pt_http_echo_buffered(pt_http_request_t *r)
     }
 
     if (rb && rb->bufs) {
-        pt_http_finalize_request(r, pt_http_output_filter(r, rb->bufs));
+        /* send copies of the buffers: sending moves their pos, and
+         * rb->bufs stays whole for $request_body */
+        if (pt_http_echo_copy_bufs(r, rb->bufs, &copy) != PT_OK) {
+            pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        pt_http_finalize_request(r, pt_http_output_filter(r, copy));
         return;
     }
 

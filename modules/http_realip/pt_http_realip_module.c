@@ -494,13 +494,42 @@ pt_http_realip_add_variables(pt_conf_t *cf)
 
 /* ---- configuration ---- */
 
+/* The mask of a /bits network of len bytes; host bits set in the address
+ * are cleared, with nginx's warning. */
+static void
+pt_http_realip_mask(pt_conf_t *cf, pt_http_realip_cidr_t *cidr, size_t bits,
+    size_t len, pt_str_t *text)
+{
+    size_t     k, bytes;
+    pt_uint_t  warned;
+
+    bytes = bits / 8;
+    warned = 0;
+
+    for (k = 0; k < len; k++) {
+        if (k < bytes) {
+            cidr->mask[k] = 0xff;
+        } else if (k == bytes) {
+            cidr->mask[k] = (u_char) (0xff << (8 - bits % 8));
+        }
+
+        if ((cidr->addr[k] & ~cidr->mask[k]) && !warned++) {
+            pt_conf_log_error(PT_LOG_WARN, cf, 0,
+                              "low address bits of " PT_STR_FMT " are meaningless",
+                              PT_STR_ARG(*text));
+        }
+
+        cidr->addr[k] &= cidr->mask[k];
+    }
+}
+
 static char *
 pt_http_realip_from(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_realip_loc_conf_t *rlcf = conf;
 
     u_char                  *slash;
-    size_t                   len, k, bytes;
+    size_t                   len;
     pt_int_t                 bits;
     pt_str_t                *value, addr;
     pt_sockaddr_t            sa;
@@ -563,23 +592,7 @@ pt_http_realip_from(pt_conf_t *cf, pt_command_t *cmd, void *conf)
                           ? (u_char *) &sa.sockaddr_in.sin_addr
                           : sa.sockaddr_in6.sin6_addr.s6_addr, len);
 
-    bytes = (size_t) bits / 8;
-
-    for (k = 0; k < len; k++) {
-        if (k < bytes) {
-            cidr->mask[k] = 0xff;
-        } else if (k == bytes) {
-            cidr->mask[k] = (u_char) (0xff << (8 - bits % 8));
-        }
-
-        if (cidr->addr[k] & ~cidr->mask[k]) {
-            pt_conf_log_error(PT_LOG_WARN, cf, 0,
-                              "low address bits of " PT_STR_FMT " are meaningless",
-                              PT_STR_ARG(value[1]));
-        }
-
-        cidr->addr[k] &= cidr->mask[k];
-    }
+    pt_http_realip_mask(cf, cidr, (size_t) bits, len, &value[1]);
 
     return PT_CONF_OK;
 }

@@ -73,6 +73,7 @@ pt_http_ssl_peek(pt_event_t *rev)
     pt_http_connection_t     *hc;
     pt_http_ssl_srv_conf_t   *sscf;
     pt_http_core_srv_conf_t  *cscf;
+    pt_http_core_loc_conf_t  *clcf;
 
     c = rev->data;
     hc = c->data;
@@ -83,7 +84,8 @@ pt_http_ssl_peek(pt_event_t *rev)
         return;
     }
 
-    if (c->close) {
+    if (c->close && c->error) {
+        /* worker_shutdown_timeout */
         pt_http_close_connection(c);
         return;
     }
@@ -115,6 +117,14 @@ pt_http_ssl_peek(pt_event_t *rev)
 
     if (buf == 0x16 || (buf & 0x80)) {
         sscf = pt_http_ssl_srv_conf(hc->conf_ctx);
+        clcf = hc->conf_ctx->loc_conf[pt_http_core_module.ctx_index];
+
+        /* the handshake is a ping-pong of small flights: Nagle would hold
+         * each one back until the peer's delayed ACK */
+        if (clcf->tcp_nodelay && pt_tcp_nodelay(c) != PT_OK) {
+            pt_http_close_connection(c);
+            return;
+        }
 
         if (pt_ssl_create_connection(&sscf->ssl, c, PT_SSL_BUFFER) != PT_OK) {
             pt_http_close_connection(c);
@@ -164,20 +174,21 @@ pt_http_ssl_handshake_done(pt_connection_t *c)
         return;
     }
 
-    if (!c->ssl->handshaked || c->close) {
+    if (!c->ssl->handshaked || (c->close && c->error)) {
         pt_http_close_connection(c);
         return;
     }
 
     c->log->action = "waiting for request";
 
-    /* the server SNI chose sets the header timeout */
+    /* the server SNI chose sets the header timeout; a draining worker
+     * (c->close) gives a request already on its way a short grace only */
     cscf = hc->conf_ctx->srv_conf[pt_http_core_module.ctx_index];
 
     if (rev->timer_set) {
         pt_event_del_timer(rev);
     }
-    pt_event_add_timer(rev, cscf->client_header_timeout);
+    pt_event_add_timer(rev, c->close ? 1000 : cscf->client_header_timeout);
 
     rev->handler = pt_http_wait_request_handler;
     c->write->handler = pt_http_ssl_empty_handler;

@@ -54,5 +54,6 @@ int pt_http_ssl_servername(SSL *ssl, int *ad, void *arg);
 pt_int_t pt_http_ssl_add_variables(pt_conf_t *cf);
 
 extern pt_module_t  pt_http_ssl_module;
+extern pt_module_t  pt_http_upstream_ssl_module;
 
 #endif /* PT_HTTP_SSL_MODULE_H */

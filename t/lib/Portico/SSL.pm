@@ -22,6 +22,13 @@ package Portico::SSL;
 #   my $r = https_request($s, "GET / HTTP/1.1\r\n...");  # one response
 #   s_client(port => $p, args => [...], input => '')        # openssl s_client
 #
+# A TLS backend for run_daemon (forks per connection, keepalive honoured):
+#   $t->run_daemon(\&https_daemon, port => $p, cert => "$d/b.crt",
+#       key => "$d/b.key", ca => "$d/ca.crt");   # ca: ask for client certs
+# Its answer to every request is one line:
+#   "uri=/x sni=NAME client=CN reused=0|1 proto=TLSv1.3 conn=PID.N"
+# (N counts the requests on the connection, so conn shows keepalive).
+#
 # Every function dies with openssl's output when a command fails.
 
 use strict;
@@ -29,10 +36,13 @@ use warnings;
 
 use Exporter 'import';
 use IO::Socket::SSL;
+use Net::SSLeay ();
+use POSIX ();
 use Portico::Test ();
 
 our @EXPORT = qw(ssl_self_signed ssl_ca ssl_ca_sign ssl_ca_revoke ssl_ca_crl
-    ssl_ticket_key ssl_openssl https_connect https_get https_request s_client);
+    ssl_ticket_key ssl_openssl https_connect https_get https_request s_client
+    https_daemon);
 
 # Runs openssl with the arguments; dies with its output on failure.
 sub ssl_openssl {
@@ -221,6 +231,75 @@ sub s_client {
     my $out = <$fh> // '';
     close $fh;
     return $out;
+}
+
+sub https_daemon {
+    my (%o) = @_;
+    my $server = IO::Socket::SSL->new(
+        LocalAddr => '127.0.0.1',
+        LocalPort => $o{port},
+        Listen => 128,
+        ReuseAddr => 1,
+        SSL_server => 1,
+        SSL_cert_file => $o{cert},
+        SSL_key_file => $o{key},
+        ($o{ca} ? (SSL_ca_file => $o{ca}, SSL_verify_mode => SSL_VERIFY_PEER
+            | ($o{require} ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0)) : ()),
+        SSL_startHandshake => 0,
+    ) or die "https_daemon: cannot listen on $o{port}: $! $SSL_ERROR\n";
+
+    local $SIG{CHLD} = 'IGNORE';
+    while (1) {
+        my $c = $server->accept or next;
+        my $pid = fork;
+        if (!defined $pid) { close $c; next }
+        if ($pid == 0) {
+            close $server;
+            eval { _https_serve($c, %o) };
+            POSIX::_exit(0);
+        }
+        close $c;
+    }
+}
+
+sub _https_serve {
+    my ($c, %o) = @_;
+    local $SIG{ALRM} = sub { die "idle\n" };
+    alarm 30;
+    $c->accept_SSL or return;
+    my $ssl = $c->_get_ssl_object;
+    my $n = 0;
+    my $buf = '';
+    while (1) {
+        my $h;
+        while (($h = index($buf, "\r\n\r\n")) < 0) {
+            my $r = sysread($c, $buf, 16384, length $buf);
+            return unless $r;
+        }
+        my $head = substr($buf, 0, $h + 4, '');
+        my ($uri) = $head =~ /^\S+ (\S+)/;
+        my ($len) = $head =~ /\r\nContent-Length: *(\d+)/i;
+        if ($len) {
+            while (length $buf < $len) {
+                my $r = sysread($c, $buf, 16384, length $buf);
+                return unless $r;
+            }
+            substr($buf, 0, $len, '');
+        }
+        $n++;
+        my $sni = Net::SSLeay::get_servername($ssl) // '';
+        my $cn = $c->peer_certificate('cn') // '';
+        my $body = sprintf("uri=%s sni=%s client=%s reused=%d proto=%s conn=%d.%d\n",
+            $uri, $sni, $cn, Net::SSLeay::session_reused($ssl) ? 1 : 0,
+            $c->get_sslversion // '', $$, $n);
+        my $close = $head =~ /\r\nConnection: *close/i || $head =~ /HTTP\/1\.0/;
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+            . length($body) . "\r\n" . ($close ? "Connection: close\r\n" : '')
+            . "\r\n$body";
+        alarm 30;
+        last if $close;
+    }
+    $c->close(SSL_fast_shutdown => 1);
 }
 
 sub _write {
