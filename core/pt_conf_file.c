@@ -16,6 +16,7 @@ typedef enum {
     PT_PARSE_PARAM
 } pt_conf_parse_type_e;
 
+static char *pt_conf_parse_file(pt_conf_t *cf, pt_str_t *filename);
 static char *pt_conf_parse_tokens(pt_conf_t *cf, pt_conf_parse_type_e type);
 static pt_int_t pt_conf_read_token(pt_conf_t *cf);
 static pt_int_t pt_conf_handler(pt_conf_t *cf, pt_int_t last);
@@ -96,19 +97,54 @@ pt_conf_param(pt_conf_t *cf)
 /*
  * Parses a whole file (filename set) or the rest of the current block
  * (filename NULL).  The file is read into the cycle pool at once; tokens
- * are copied out of it, so the buffer's lifetime does not matter.
+ * are copied out of it, so the buffer's lifetime does not matter.  Both
+ * recurse (a block directive's setter, an include), so each has a depth
+ * limit: a file including itself or a runaway nesting of blocks is a
+ * config error, not a stack overflow.
  */
 char *
 pt_conf_parse(pt_conf_t *cf, pt_str_t *filename)
 {
     char            *rv;
+
+    if (filename == NULL) {
+        if (cf->block_depth >= PT_CONF_MAX_BLOCK_DEPTH) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                              "blocks nested too deep, more than %d levels",
+                              PT_CONF_MAX_BLOCK_DEPTH);
+            return PT_CONF_ERROR;
+        }
+
+        cf->block_depth++;
+        rv = pt_conf_parse_tokens(cf, PT_PARSE_BLOCK);
+        cf->block_depth--;
+
+        return rv;
+    }
+
+    /* the main file is level 0, a file it includes level 1, ... */
+    if (cf->include_depth > PT_CONF_MAX_INCLUDE_DEPTH) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "include nesting too deep, more than %d levels",
+                          PT_CONF_MAX_INCLUDE_DEPTH);
+        return PT_CONF_ERROR;
+    }
+
+    cf->include_depth++;
+    rv = pt_conf_parse_file(cf, filename);
+    cf->include_depth--;
+
+    return rv;
+}
+
+/* Reads and parses one file, then restores the includer as current file. */
+static char *
+pt_conf_parse_file(pt_conf_t *cf, pt_str_t *filename)
+{
+    char            *rv;
     pt_buf_t         buf;
     pt_str_t         text;
     pt_conf_file_t  *prev, conf_file;
-
-    if (filename == NULL) {
-        return pt_conf_parse_tokens(cf, PT_PARSE_BLOCK);
-    }
 
     if (pt_read_whole_file(cf->temp_pool, filename, &text) != PT_OK) {
         pt_conf_log_error(PT_LOG_EMERG, cf, pt_errno,
@@ -802,18 +838,51 @@ pt_conf_add_dump(pt_conf_t *cf, pt_str_t *name, pt_str_t *text)
     return PT_OK;
 }
 
+/*
+ * Copies an error message, writing control bytes as \xNN: a token of the
+ * config can hold a newline or an escape sequence, and the error about it
+ * must stay one line of the log.  Returns the end of the copy.
+ */
+static u_char *
+pt_conf_escape_controls(u_char *dst, u_char *last, u_char *src, u_char *end)
+{
+    static const u_char  hex[] = "0123456789abcdef";
+
+    for ( /* void */ ; src < end; src++) {
+        if (*src >= 0x20 && *src != 0x7f) {
+            if (dst == last) {
+                break;
+            }
+            *dst++ = *src;
+            continue;
+        }
+
+        if (last - dst < 4) {
+            break;
+        }
+        *dst++ = '\\';
+        *dst++ = 'x';
+        *dst++ = hex[*src >> 4];
+        *dst++ = hex[*src & 0xf];
+    }
+
+    return dst;
+}
+
 void
 pt_conf_log_error(pt_uint_t level, pt_conf_t *cf, pt_err_t err,
     const char *fmt, ...)
 {
-    u_char   errstr[PT_MAX_CONF_ERRSTR], *p, *last;
+    u_char   msg[PT_MAX_CONF_ERRSTR], errstr[PT_MAX_CONF_ERRSTR], *p, *last;
     va_list  args;
 
     last = errstr + PT_MAX_CONF_ERRSTR;
 
     va_start(args, fmt);
-    p = pt_vslprintf(errstr, last, fmt, args);
+    p = pt_vslprintf(msg, msg + PT_MAX_CONF_ERRSTR, fmt, args);
     va_end(args);
+
+    p = pt_conf_escape_controls(errstr, last, msg, p);
 
     if (err) {
         p = pt_log_errno(p, last, err);
@@ -1118,7 +1187,9 @@ pt_conf_set_enum_slot(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         }
     }
 
-    pt_conf_log_error(PT_LOG_WARN, cf, 0, "invalid value \"%s\"",
+    /* nginx logs this at [warn], yet the config is rejected: say so at
+     * the level of every other error that stops it */
+    pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid value \"%s\"",
                       value[1].data);
     return PT_CONF_ERROR;
 }

@@ -58,6 +58,11 @@
 
 #define PT_MAX_CONF_ERRSTR  1024
 
+/* Nesting limits: an include of itself, or a block nested without end,
+ * gets an error instead of exhausting the stack. */
+#define PT_CONF_MAX_INCLUDE_DEPTH  32
+#define PT_CONF_MAX_BLOCK_DEPTH    64
+
 struct pt_command_s {
     pt_str_t     name;
     pt_uint_t    type;      /* contexts | argument flags */
@@ -107,6 +112,9 @@ struct pt_conf_s {
 
     pt_conf_handler_pt   handler;       /* custom handler (types {}) */
     void                *handler_conf;
+
+    pt_uint_t            include_depth; /* files open below the main one */
+    pt_uint_t            block_depth;   /* "{" levels open */
 };
 
 typedef char *(*pt_conf_post_handler_pt)(pt_conf_t *cf, void *data, void *conf);

@@ -223,6 +223,29 @@ pt_create_level_dirs(u_char *name, pt_path_t *path, pt_log_t *log)
     return PT_OK;
 }
 
+/* Writes number n and its level directories after the path in name: the
+ * levels are the number's last digits, 457 with levels 1 2 giving
+ * "7/45/0000000457". */
+static void
+pt_temp_file_name(u_char *name, pt_path_t *path, uint32_t n)
+{
+    u_char     *p, *num, *last;
+    pt_uint_t   i;
+
+    p = name + path->name.len + 1;
+    num = p + path->len;
+
+    (void) snprintf((char *) num, 11, "%010u", (unsigned) n);
+
+    last = num + 10;
+
+    for (i = 0; i < 3 && path->level[i]; i++) {
+        last -= path->level[i];
+        p = pt_cpymem(p, last, path->level[i]);
+        *p++ = '/';
+    }
+}
+
 /*
  * Opens a new temp file in path and unlinks it at once.  file->fd is
  * registered for closing with pool; file->name keeps the (now gone) name
@@ -233,10 +256,10 @@ pt_create_temp_file(pt_file_t *file, pt_path_t *path, pt_pool_t *pool,
     pt_log_t *log)
 {
     static uint32_t          counter;
-    u_char                  *name, *num, *p, *last;
+    u_char                  *name, *p;
     uint32_t                 n;
     pt_err_t                 err;
-    pt_uint_t                i, tries, made;
+    pt_uint_t                tries, made;
     pt_pool_cleanup_t       *cln;
     pt_pool_cleanup_file_t  *clnf;
 
@@ -253,25 +276,13 @@ pt_create_temp_file(pt_file_t *file, pt_path_t *path, pt_pool_t *pool,
     }
 
     p = pt_cpymem(name, path->name.data, path->name.len);
-    *p++ = '/';
-    num = p + path->len;
+    *p = '/';
     made = 0;
 
     for (tries = 0; tries < 1000; tries++) {
         n = counter++;
 
-        (void) snprintf((char *) num, 11, "%010u", (unsigned) n);
-
-        /* the level directories are the number's last digits: 457 with
-         * levels 1 2 is "7/45/0000000457" */
-        p = name + path->name.len + 1;
-        last = num + 10;
-
-        for (i = 0; i < 3 && path->level[i]; i++) {
-            last -= path->level[i];
-            p = pt_cpymem(p, last, path->level[i]);
-            *p++ = '/';
-        }
+        pt_temp_file_name(name, path, n);
 
         file->fd = open((char *) name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 

@@ -34,6 +34,8 @@ static void pt_ssl_put_buffer(pt_connection_t *c);
 static pt_int_t pt_ssl_fill_buffer(pt_connection_t *c, pt_buf_t *buf,
     pt_chain_t **in, off_t limit);
 static ssize_t pt_ssl_send_buffer(pt_connection_t *c, pt_buf_t *buf);
+static pt_chain_t *pt_ssl_send_chain_unbuffered(pt_connection_t *c,
+    pt_chain_t *in);
 static void pt_ssl_shutdown_handler(pt_event_t *ev);
 static void pt_ssl_free_connection(void *data);
 static pt_uint_t pt_ssl_peer_eof(int sslerr, pt_err_t err);
@@ -652,6 +654,45 @@ pt_ssl_fill_buffer(pt_connection_t *c, pt_buf_t *buf, pt_chain_t **in,
 }
 
 
+/* Without PT_SSL_BUFFER: each memory buffer is one SSL_write(). */
+static pt_chain_t *
+pt_ssl_send_chain_unbuffered(pt_connection_t *c, pt_chain_t *in)
+{
+    ssize_t      n;
+    pt_chain_t  *cl;
+
+    for (cl = in; cl; cl = cl->next) {
+        if (pt_buf_special(cl->buf) || pt_buf_size(cl->buf) == 0) {
+            continue;
+        }
+
+        if (!pt_buf_in_memory(cl->buf)) {
+            pt_log_error(PT_LOG_ALERT, c->log, 0,
+                         "file buffer on an unbuffered SSL connection");
+            return PT_CHAIN_ERROR;
+        }
+
+        n = pt_ssl_write(c, cl->buf->pos, cl->buf->last - cl->buf->pos);
+
+        if (n == PT_ERROR) {
+            return PT_CHAIN_ERROR;
+        }
+
+        if (n == PT_AGAIN) {
+            return cl;
+        }
+
+        cl->buf->pos += n;
+
+        if (cl->buf->pos < cl->buf->last) {
+            return cl;
+        }
+    }
+
+    return NULL;
+}
+
+
 /*
  * c->send_chain over TLS.  The chain is packed into the write buffer and
  * sent one full buffer at a time; the last, partial one is sent when the
@@ -666,7 +707,6 @@ pt_ssl_send_chain(pt_connection_t *c, pt_chain_t *in, off_t limit)
     ssize_t               n;
     pt_buf_t             *buf;
     pt_uint_t             bounded;
-    pt_chain_t           *cl;
     pt_ssl_connection_t  *sc;
 
     sc = c->ssl;
@@ -683,28 +723,7 @@ pt_ssl_send_chain(pt_connection_t *c, pt_chain_t *in, off_t limit)
     }
 
     if (!sc->buffer) {
-        /* unbuffered: each memory buffer is one SSL_write() */
-        for (cl = in; cl; cl = cl->next) {
-            if (pt_buf_special(cl->buf) || pt_buf_size(cl->buf) == 0) {
-                continue;
-            }
-            if (!pt_buf_in_memory(cl->buf)) {
-                pt_log_error(PT_LOG_ALERT, c->log, 0, "file buffer on an unbuffered SSL connection");
-                return PT_CHAIN_ERROR;
-            }
-            n = pt_ssl_write(c, cl->buf->pos, cl->buf->last - cl->buf->pos);
-            if (n == PT_ERROR) {
-                return PT_CHAIN_ERROR;
-            }
-            if (n == PT_AGAIN) {
-                return cl;
-            }
-            cl->buf->pos += n;
-            if (cl->buf->pos < cl->buf->last) {
-                return cl;
-            }
-        }
-        return NULL;
+        return pt_ssl_send_chain_unbuffered(c, in);
     }
 
     if (pt_ssl_get_buffer(c) != PT_OK) {

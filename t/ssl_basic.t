@@ -54,16 +54,26 @@ http {
         ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;
         ssl_prefer_server_ciphers on;
         ssl_buffer_size 4k;
+        ssl_session_tickets off;
         ssl_certificate rsa.crt;
         ssl_certificate_key rsa.key;
         location / { return 200 "proto=$ssl_protocol cipher=$ssl_cipher\n"; }
+        location /id { return 200 "id=$ssl_session_id\n"; }
         location /big.bin { root %%TESTDIR%%; }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_8445%% ssl;
+        ssl_handshake_timeout 1s;
+        ssl_certificate rsa.crt;
+        ssl_certificate_key rsa.key;
+        location / { return 200 "ok\n"; }
     }
 }
 EOF
 
 $t->run;
-$t->plan(27);
+$t->plan(32);
 
 my $p1 = $t->port(8443);
 my $p2 = $t->port(8444);
@@ -90,6 +100,9 @@ ok(!defined $r, 'ssl_protocols TLSv1.2: TLSv1.3 refused');
 $r = https_get('/', port => $p2);
 like($r, qr/proto=TLSv1\.2 cipher=ECDHE-RSA-AES128-GCM-SHA256/,
     'ssl_protocols and ssl_ciphers');
+
+$r = https_get('/id', port => $p2);
+like($r, qr/id=[0-9A-F]{64}\n/, '$ssl_session_id: the id in upper-case hex');
 
 ###############################################################################
 # RSA and ECDSA side by side
@@ -168,10 +181,28 @@ ok(http_wait_close($sock, 5), 'random bytes: connection closed');
 $r = https_get('/after', port => $p1);
 like($r, qr/proto=TLSv1\.3/, 'server still answers after garbage');
 
+###############################################################################
+# handshake timeout
+
+use Time::HiRes qw(time);
+
+my $p3 = $t->port(8445);
+my $t0 = time;
+$sock = http_connect(port => $p3);
+ok(http_wait_close($sock, 5), 'nothing sent: closed by ssl_handshake_timeout');
+my $el = time - $t0;
+ok($el > 0.7 && $el < 4, sprintf('after about 1s (%.1fs)', $el));
+
+$sock = http_connect(port => $p3);
+http_send($sock, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
+ok(http_wait_close($sock, 5), 'a stalled ClientHello: closed by ssl_handshake_timeout');
+
 select(undef, undef, undef, 0.3);
 my $log = $t->read_file('error.log');
 like($log, qr/\[info\].*SSL_do_handshake\(\) failed/, 'bad handshake logged at [info]');
 like($log, qr/\[info\].*peer closed connection in SSL handshake/,
     'truncated handshake logged at [info]');
+like($log, qr/\[info\].*client timed out.*while SSL handshaking/,
+    'handshake timeout logged at [info]');
 
 $t->stop;

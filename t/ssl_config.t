@@ -25,6 +25,8 @@ $t->write_file('pass.txt', "wrong\nsecret\n");
 $t->write_file('bad-pass.txt', "wrong\n");
 ssl_ticket_key($d, 'good.key', 80);
 ssl_ticket_key($d, 'short.key', 32);
+ssl_openssl('dhparam', '-dsaparam', '-out', "$d/dh.pem", 2048);
+$t->write_file('bad-dh.pem', "not a parameter file\n");
 
 sub conf {
     my ($srv) = @_;
@@ -58,7 +60,7 @@ sub passes {
     ok($st == 0 && $err =~ /test is successful/, $desc) or diag("status $st:\n$err");
 }
 
-$t->plan(13);
+$t->plan(16);
 
 passes('ssl_certificate one.crt; ssl_certificate_key one.key;', 'good config');
 passes('ssl_certificate enc.crt; ssl_certificate_key enc.key; ssl_password_file pass.txt;',
@@ -67,6 +69,14 @@ passes('ssl_certificate one.crt; ssl_certificate_key one.key;
         ssl_session_cache shared:SSL:1m builtin:1000; ssl_session_ticket_key good.key;
         ssl_protocols TLSv1.2 TLSv1.3; ssl_ecdh_curve X25519:prime256v1;
         ssl_conf_command Options ServerPreference;', 'all session options');
+
+passes('ssl_certificate one.crt; ssl_certificate_key one.key; ssl_dhparam dh.pem;
+        ssl_ciphers DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256;', 'ssl_dhparam');
+fails('ssl_certificate one.crt; ssl_certificate_key one.key; ssl_dhparam bad-dh.pem;',
+    qr/\[emerg\] PEM_read_bio_Parameters\("\S+bad-dh\.pem"\) failed/, 'bad ssl_dhparam');
+fails('ssl_certificate one.crt; ssl_certificate_key one.key; ssl_verify_client on;',
+    qr/\[emerg\] no ssl_client_certificate or ssl_trusted_certificate for ssl_verify_client/,
+    'ssl_verify_client without CAs');
 
 fails('', qr/\[emerg\] no "ssl_certificate" is defined for the "listen \.\.\. ssl" directive in \S+test\.conf:3/,
     'listen ssl without a certificate');

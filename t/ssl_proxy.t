@@ -22,6 +22,9 @@ my $d = $t->testdir;
 ssl_ca($d, 'ca');
 ssl_ca_sign($d, 'ca', 'backend', cn => 'backend.test', names => ['backend.test', '127.0.0.1']);
 ssl_ca_sign($d, 'ca', 'client', cn => 'portico-client');
+ssl_ca_sign($d, 'ca', 'revoked', cn => 'backend.test', names => ['backend.test', '127.0.0.1']);
+ssl_ca_revoke($d, 'ca', 'revoked');
+ssl_ca_crl($d, 'ca');
 ssl_ca($d, 'other');
 
 my $conf = <<'EOF2';
@@ -66,6 +69,18 @@ http {
             proxy_ssl_verify on;
             proxy_ssl_trusted_certificate other.crt;
         }
+        location /crl/ {
+            proxy_pass https://127.0.0.1:%%PORT_8081%%/;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate ca.crt;
+            proxy_ssl_crl ca.crl;
+        }
+        location /revoked/ {
+            proxy_pass https://127.0.0.1:%%PORT_8083%%/;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate ca.crt;
+            proxy_ssl_crl ca.crl;
+        }
         location /tls12/ {
             proxy_pass https://127.0.0.1:%%PORT_8081%%/;
             proxy_ssl_protocols TLSv1.2;
@@ -105,11 +120,14 @@ $t->run_daemon(\&https_daemon, port => $t->port(8081),
     cert => "$d/backend.crt", key => "$d/backend.key");
 $t->run_daemon(\&https_daemon, port => $t->port(8082),
     cert => "$d/backend.crt", key => "$d/backend.key", ca => "$d/ca.crt", require => 1);
+$t->run_daemon(\&https_daemon, port => $t->port(8083),
+    cert => "$d/revoked.crt", key => "$d/revoked.key");
 $t->wait_for_port($t->port(8081), 5);
+$t->wait_for_port($t->port(8083), 5);
 $t->wait_for_port($t->port(8082), 5);
 
 $t->run;
-$t->plan(17);
+$t->plan(20);
 
 my @warn = $err =~ /\[warn\] the certificate of the upstream of "proxy_pass https:\/\/\.\.\." in \S+portico\.conf:\d+ is not verified/g;
 is($st, 0, '-t passes');
@@ -140,6 +158,13 @@ like($log, qr/\[error\].*upstream SSL certificate does not match "other\.test"/,
     'name mismatch logged');
 like($log, qr/\[error\].*upstream SSL certificate verify error: \(\d+:/,
     'verify error logged');
+
+$r = get('/crl/e2');
+like($r, qr/^HTTP\/1\.1 200 .*uri=\/e2 /s, 'proxy_ssl_crl: a certificate not revoked passes');
+$r = get('/revoked/e3');
+like($r, qr/^HTTP\/1\.1 502 /, 'proxy_ssl_crl: a revoked certificate: 502');
+like($t->read_file('error.log'), qr/upstream SSL certificate verify error: \(23:certificate revoked\)/,
+    'revocation logged');
 
 $r = get('/tls12/f');
 like($r, qr/^HTTP\/1\.1 200 .*proto=TLSv1_2/s, 'proxy_ssl_protocols TLSv1.2');

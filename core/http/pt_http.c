@@ -981,6 +981,7 @@ pt_http_find_request_server(pt_http_request_t *r, pt_http_addr_conf_t *addr_conf
     pt_str_t *host)
 {
     int                         rc;
+    size_t                      n;
     pt_uint_t                   lo, hi, mid, i;
     pt_http_server_name_map_t  *map;
     pt_http_virtual_names_t    *vn;
@@ -998,7 +999,10 @@ pt_http_find_request_server(pt_http_request_t *r, pt_http_addr_conf_t *addr_conf
         mid = lo + (hi - lo) / 2;
         map = &vn->exact[mid];
 
-        rc = pt_memcmp(host->data, map->name.data, pt_min(host->len, map->name.len));
+        /* an absent Host is an empty name with data NULL: memcmp() must
+         * not see it, even for 0 bytes */
+        n = pt_min(host->len, map->name.len);
+        rc = n ? pt_memcmp(host->data, map->name.data, n) : 0;
         if (rc == 0) {
             rc = (host->len > map->name.len) - (host->len < map->name.len);
         }

@@ -658,7 +658,7 @@ pt_http_update_location_config(pt_http_request_t *r)
         }
     }
 
-    if (clcf->tcp_nopush && clcf->sendfile) {
+    if (clcf->tcp_nopush && clcf->sendfile && c->ssl == NULL) {
         pt_http_tcp_nopush(c);
     }
 

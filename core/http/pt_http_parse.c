@@ -1,6 +1,7 @@
 /*
  * pt_http_parse.c: the HTTP/1.x parsers (request line, header lines,
- * request-target normalization, chunked coding, Host check).
+ * request-target normalization, Host check; the chunked coding is in
+ * pt_http_parse_chunked.c).
  *
  * They are pure: no allocation, no I/O, state kept in the request, results
  * as pointers into the caller's buffer.  See pt_http_parse.h for the rules

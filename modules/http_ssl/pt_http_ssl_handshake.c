@@ -19,6 +19,7 @@
 #include "pt_http_ssl_module.h"
 
 static void pt_http_ssl_peek(pt_event_t *rev);
+static void pt_http_ssl_start(pt_connection_t *c);
 static void pt_http_ssl_handshake_done(pt_connection_t *c);
 static void pt_http_ssl_empty_handler(pt_event_t *ev);
 static pt_uint_t pt_http_ssl_verify_error_optional(long rc);
@@ -68,12 +69,9 @@ pt_http_ssl_peek(pt_event_t *rev)
     u_char                    buf;
     ssize_t                   n;
     pt_err_t                  err;
-    pt_int_t                  rc;
     pt_connection_t          *c;
     pt_http_connection_t     *hc;
-    pt_http_ssl_srv_conf_t   *sscf;
     pt_http_core_srv_conf_t  *cscf;
-    pt_http_core_loc_conf_t  *clcf;
 
     c = rev->data;
     hc = c->data;
@@ -116,29 +114,7 @@ pt_http_ssl_peek(pt_event_t *rev)
     }
 
     if (buf == 0x16 || (buf & 0x80)) {
-        sscf = pt_http_ssl_srv_conf(hc->conf_ctx);
-        clcf = hc->conf_ctx->loc_conf[pt_http_core_module.ctx_index];
-
-        /* the handshake is a ping-pong of small flights: Nagle would hold
-         * each one back until the peer's delayed ACK */
-        if (clcf->tcp_nodelay && pt_tcp_nodelay(c) != PT_OK) {
-            pt_http_close_connection(c);
-            return;
-        }
-
-        if (pt_ssl_create_connection(&sscf->ssl, c, PT_SSL_BUFFER) != PT_OK) {
-            pt_http_close_connection(c);
-            return;
-        }
-
-        rc = pt_ssl_handshake(c);
-
-        if (rc == PT_AGAIN) {
-            c->ssl->handler = pt_http_ssl_handshake_done;
-            return;
-        }
-
-        pt_http_ssl_handshake_done(c);
+        pt_http_ssl_start(c);
         return;
     }
 
@@ -154,6 +130,39 @@ pt_http_ssl_peek(pt_event_t *rev)
 
     rev->handler = pt_http_wait_request_handler;
     pt_http_wait_request_handler(rev);
+}
+
+
+/* A TLS record came: the handshake, with the default server's context. */
+static void
+pt_http_ssl_start(pt_connection_t *c)
+{
+    pt_http_connection_t     *hc;
+    pt_http_ssl_srv_conf_t   *sscf;
+    pt_http_core_loc_conf_t  *clcf;
+
+    hc = c->data;
+    sscf = pt_http_ssl_srv_conf(hc->conf_ctx);
+    clcf = hc->conf_ctx->loc_conf[pt_http_core_module.ctx_index];
+
+    /* the handshake is a ping-pong of small flights: Nagle would hold
+     * each one back until the peer's delayed ACK */
+    if (clcf->tcp_nodelay && pt_tcp_nodelay(c) != PT_OK) {
+        pt_http_close_connection(c);
+        return;
+    }
+
+    if (pt_ssl_create_connection(&sscf->ssl, c, PT_SSL_BUFFER) != PT_OK) {
+        pt_http_close_connection(c);
+        return;
+    }
+
+    if (pt_ssl_handshake(c) == PT_AGAIN) {
+        c->ssl->handler = pt_http_ssl_handshake_done;
+        return;
+    }
+
+    pt_http_ssl_handshake_done(c);
 }
 
 

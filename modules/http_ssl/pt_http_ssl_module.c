@@ -26,6 +26,8 @@ static char *pt_http_ssl_merge_srv_conf(pt_conf_t *cf, void *parent, void *child
 static pt_int_t pt_http_ssl_configure(pt_conf_t *cf, pt_http_ssl_srv_conf_t *conf);
 static char *pt_http_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_http_ssl_session_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static pt_int_t pt_http_ssl_shared_cache(pt_conf_t *cf, pt_http_ssl_srv_conf_t *sscf,
+    pt_str_t *value);
 
 static pt_conf_bitmask_t  pt_http_ssl_protocols[] = {
     { pt_string("SSLv2"), PT_SSL_SSLv2 },
@@ -414,6 +416,49 @@ pt_http_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 }
 
 
+/* "shared:NAME:SIZE": PT_OK, PT_DECLINED (malformed), PT_ERROR (logged). */
+static pt_int_t
+pt_http_ssl_shared_cache(pt_conf_t *cf, pt_http_ssl_srv_conf_t *sscf, pt_str_t *value)
+{
+    u_char   *colon;
+    ssize_t   size;
+    pt_str_t  name, s;
+
+    name.data = value->data + sizeof("shared:") - 1;
+    colon = pt_strlchr(name.data, value->data + value->len, ':');
+
+    if (colon == NULL || colon == name.data) {
+        return PT_DECLINED;
+    }
+
+    name.len = colon - name.data;
+
+    s.data = colon + 1;
+    s.len = value->data + value->len - s.data;
+
+    size = pt_parse_size(&s);
+    if (size == PT_ERROR) {
+        return PT_DECLINED;
+    }
+
+    if (size < (ssize_t) (8 * pt_pagesize)) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "session cache \"" PT_STR_FMT "\" is too small",
+                          PT_STR_ARG(*value));
+        return PT_ERROR;
+    }
+
+    sscf->shm_zone = pt_shared_memory_add(cf, &name, size, &pt_http_ssl_module);
+    if (sscf->shm_zone == NULL) {
+        return PT_ERROR;
+    }
+
+    sscf->shm_zone->init = pt_ssl_session_cache_init;
+
+    return PT_OK;
+}
+
+
 /*
  * ssl_session_cache off | none | [builtin[:size]] [shared:name:size]
  * A shared zone is a slab pool; one session takes about 256 bytes plus its
@@ -424,11 +469,9 @@ pt_http_ssl_session_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_ssl_srv_conf_t  *sscf = conf;
 
-    size_t     len;
-    ssize_t    size;
-    pt_str_t  *value, name, s;
-    pt_int_t   n;
-    pt_uint_t  i, j;
+    pt_str_t  *value;
+    pt_int_t   n, rc;
+    pt_uint_t  i;
 
     if (sscf->builtin_session_cache != PT_CONF_UNSET) {
         return "is duplicate";
@@ -468,42 +511,16 @@ pt_http_ssl_session_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         if (value[i].len > sizeof("shared:") - 1
             && pt_strncmp(value[i].data, "shared:", sizeof("shared:") - 1) == 0)
         {
-            len = 0;
-            for (j = sizeof("shared:") - 1; j < value[i].len; j++) {
-                if (value[i].data[j] == ':') {
-                    break;
-                }
-                len++;
-            }
+            rc = pt_http_ssl_shared_cache(cf, sscf, &value[i]);
 
-            if (len == 0 || j == value[i].len) {
+            if (rc == PT_DECLINED) {
                 goto invalid;
             }
 
-            name.len = len;
-            name.data = value[i].data + sizeof("shared:") - 1;
-
-            s.len = value[i].len - j - 1;
-            s.data = name.data + len + 1;
-
-            size = pt_parse_size(&s);
-            if (size == PT_ERROR) {
-                goto invalid;
-            }
-
-            if (size < (ssize_t) (8 * pt_pagesize)) {
-                pt_conf_log_error(PT_LOG_EMERG, cf, 0,
-                                  "session cache \"" PT_STR_FMT "\" is too small",
-                                  PT_STR_ARG(value[i]));
+            if (rc != PT_OK) {
                 return PT_CONF_ERROR;
             }
 
-            sscf->shm_zone = pt_shared_memory_add(cf, &name, size, &pt_http_ssl_module);
-            if (sscf->shm_zone == NULL) {
-                return PT_CONF_ERROR;
-            }
-
-            sscf->shm_zone->init = pt_ssl_session_cache_init;
             continue;
         }
 

@@ -85,6 +85,8 @@ static void pt_http_upstream_ssl_save_session(pt_connection_t *c);
 static pt_http_upstream_ssl_session_t *pt_http_upstream_ssl_find_session(
     pt_http_upstream_ssl_conf_t *conf, struct sockaddr *sa, socklen_t len);
 static pt_uint_t pt_http_upstream_ssl_is_address(pt_str_t *name);
+static pt_int_t pt_http_upstream_ssl_name(pt_http_request_t *r, pt_connection_t *c,
+    pt_http_upstream_ssl_conf_t *conf, pt_str_t *host, pt_str_t *out);
 
 static pt_conf_bitmask_t  pt_http_upstream_ssl_protocols[] = {
     { pt_string("SSLv2"), PT_SSL_SSLv2 },
@@ -379,6 +381,43 @@ pt_http_upstream_ssl_is_address(pt_str_t *name)
 }
 
 
+/* The name to send and to verify: proxy_ssl_name, else the upstream's
+ * host; without a port; NUL-terminated, in c->pool. */
+static pt_int_t
+pt_http_upstream_ssl_name(pt_http_request_t *r, pt_connection_t *c,
+    pt_http_upstream_ssl_conf_t *conf, pt_str_t *host, pt_str_t *out)
+{
+    u_char    *colon;
+    pt_str_t   name;
+
+    if (conf->name) {
+        if (pt_http_complex_value(r, conf->name, &name) != PT_OK) {
+            return PT_ERROR;
+        }
+    } else {
+        name = *host;
+    }
+
+    if (name.len && name.data[0] != '[') {
+        colon = pt_strlchr(name.data, name.data + name.len, ':');
+        if (colon) {
+            name.len = colon - name.data;
+        }
+    }
+
+    out->data = pt_pnalloc(c->pool, name.len + 1);
+    if (out->data == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_memcpy(out->data, name.data, name.len);
+    out->data[name.len] = '\0';
+    out->len = name.len;
+
+    return PT_OK;
+}
+
+
 /*
  * Starts TLS on the upstream connection c of r, just connected to sa.
  * host is the upstream's name (proxy_pass's host, no port), used when
@@ -391,7 +430,6 @@ pt_http_upstream_ssl_init_connection(pt_http_request_t *r, pt_connection_t *c,
     pt_http_upstream_ssl_done_pt done)
 {
     pt_int_t                         rc;
-    pt_str_t                         name;
     pt_http_upstream_ssl_ctx_t      *ctx;
     pt_http_upstream_ssl_conf_t     *conf;
     pt_http_upstream_ssl_session_t  *s;
@@ -422,30 +460,9 @@ pt_http_upstream_ssl_init_connection(pt_http_request_t *r, pt_connection_t *c,
         ctx->socklen = socklen;
     }
 
-    /* the name: proxy_ssl_name, else the upstream's host */
-    if (conf->name) {
-        if (pt_http_complex_value(r, conf->name, &name) != PT_OK) {
-            return PT_ERROR;
-        }
-    } else {
-        name = *host;
-    }
-
-    /* a port in proxy_ssl_name is not part of the name */
-    if (name.len && name.data[0] != '[') {
-        u_char  *colon = pt_strlchr(name.data, name.data + name.len, ':');
-        if (colon) {
-            name.len = colon - name.data;
-        }
-    }
-
-    ctx->name.data = pt_pnalloc(c->pool, name.len + 1);
-    if (ctx->name.data == NULL) {
+    if (pt_http_upstream_ssl_name(r, c, conf, host, &ctx->name) != PT_OK) {
         return PT_ERROR;
     }
-    pt_memcpy(ctx->name.data, name.data, name.len);
-    ctx->name.data[name.len] = '\0';
-    ctx->name.len = name.len;
 
     if (SSL_set_ex_data(c->ssl->connection, pt_http_upstream_ssl_index, ctx) == 0) {
         pt_ssl_error(PT_LOG_ALERT, c->log, 0, "SSL_set_ex_data() failed");

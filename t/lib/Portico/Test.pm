@@ -676,7 +676,11 @@ sub _alive {
     _reap();
     return 0 if exists $REAPED{$pid};
     my $st = _stat($pid) or return 0;
-    return $st->{state} ne 'Z';
+    return 1 if $st->{state} ne 'Z';
+    # it exited after the _reap() above: reap it now, so that its exit
+    # status is known to whoever saw it die
+    _reap();
+    return 0;
 }
 
 # Waits until a process is gone; true on success.
