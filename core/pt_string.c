@@ -115,17 +115,19 @@ pt_strlcasestrn(u_char *s1, u_char *last, u_char *s2, size_t n)
     return NULL;
 }
 
-pt_int_t
-pt_atoi(u_char *line, size_t n)
+/* Strict decimal parser shared by pt_atoi and pt_atoof: max bounds the
+ * result, so each caller keeps its own type's range. */
+static int64_t
+pt_atoi_bounded(u_char *line, size_t n, int64_t max)
 {
-    pt_int_t  value, cutoff, cutlim;
+    int64_t  value, cutoff, cutlim;
 
     if (n == 0) {
         return PT_ERROR;
     }
 
-    cutoff = PT_MAX_INT_T_VALUE / 10;
-    cutlim = PT_MAX_INT_T_VALUE % 10;
+    cutoff = max / 10;
+    cutlim = max % 10;
 
     for (value = 0; n--; line++) {
         if (*line < '0' || *line > '9') {
@@ -140,29 +142,16 @@ pt_atoi(u_char *line, size_t n)
     return value;
 }
 
+pt_int_t
+pt_atoi(u_char *line, size_t n)
+{
+    return (pt_int_t) pt_atoi_bounded(line, n, PT_MAX_INT_T_VALUE);
+}
+
 off_t
 pt_atoof(u_char *line, size_t n)
 {
-    off_t  value, cutoff, cutlim;
-
-    if (n == 0) {
-        return PT_ERROR;
-    }
-
-    cutoff = PT_MAX_OFF_T_VALUE / 10;
-    cutlim = PT_MAX_OFF_T_VALUE % 10;
-
-    for (value = 0; n--; line++) {
-        if (*line < '0' || *line > '9') {
-            return PT_ERROR;
-        }
-        if (value >= cutoff && (value > cutoff || *line - '0' > cutlim)) {
-            return PT_ERROR;
-        }
-        value = value * 10 + (*line - '0');
-    }
-
-    return value;
+    return (off_t) pt_atoi_bounded(line, n, PT_MAX_OFF_T_VALUE);
 }
 
 pt_int_t
