@@ -48,7 +48,13 @@ static pt_path_init_t  pt_http_client_temp_path = {
     pt_string("client_body_temp"), { 0, 0, 0 }
 };
 
+static char *pt_http_core_error_log(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+
 static pt_command_t  pt_http_core_commands[] = {
+
+    { pt_string("error_log"),
+      PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_HTTP_LOC_CONF|PT_CONF_1MORE,
+      pt_http_core_error_log, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
 
     { pt_string("server"),
       PT_HTTP_MAIN_CONF|PT_CONF_BLOCK|PT_CONF_NOARGS,
@@ -626,6 +632,28 @@ pt_http_core_content_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
     return PT_OK;
 }
 
+/* error_log in http, server or location: as nginx, several per level, the
+ * innermost level that has one wins. */
+static char *
+pt_http_core_error_log(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_loc_conf_t  *clcf = conf;
+
+    return pt_log_set_log(cf, &clcf->error_log);
+}
+
+void
+pt_http_set_connection_log(pt_connection_t *c, pt_log_t *error_log)
+{
+    if (error_log == NULL || error_log->file == NULL) {
+        return;
+    }
+
+    c->log->file = error_log->file;
+    c->log->next = error_log->next;
+    c->log->log_level = error_log->log_level;
+}
+
 void
 pt_http_update_location_config(pt_http_request_t *r)
 {
@@ -634,6 +662,10 @@ pt_http_update_location_config(pt_http_request_t *r)
 
     c = r->connection;
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    if (r == r->main || r->main == NULL) {
+        pt_http_set_connection_log(c, clcf->error_log);
+    }
 
     if (r->keepalive) {
         if (clcf->keepalive_timeout == 0) {
@@ -1003,6 +1035,10 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
 {
     pt_http_core_loc_conf_t  *prev = parent;
     pt_http_core_loc_conf_t  *conf = child;
+
+    if (conf->error_log == NULL) {
+        conf->error_log = prev->error_log ? prev->error_log : &cf->cycle->new_log;
+    }
 
     pt_conf_merge_str_value(conf->default_type, prev->default_type, "text/plain");
     pt_conf_merge_off_value(conf->client_max_body_size,

@@ -227,6 +227,8 @@ struct pt_http_core_loc_conf_s {
 
     pt_http_regex_t           *regex;       /* "~" / "~*"; name is the regex */
 
+    pt_log_t                  *error_log;   /* "error_log" at this level */
+
     void                     **loc_conf;    /* this location's conf array */
 
     /* Nested locations (pt_http_location.c): exact ones sorted by name;
@@ -292,7 +294,6 @@ struct pt_http_core_loc_conf_s {
     size_t                     limit_rate;
     size_t                     limit_rate_after;
 
-    pt_log_t                  *error_log;   /* reserved: per-location error_log */
 };
 
 /* Element of clcf->locations while parsing. */
@@ -313,6 +314,9 @@ void pt_http_handler(pt_http_request_t *r);
 /* Binds the chosen location's config to r (loc_conf, content handler,
  * keepalive limits). */
 void pt_http_update_location_config(pt_http_request_t *r);
+/* Points the connection's log at the error_log of a server or location
+ * (its connection number, context handler and action stay). */
+void pt_http_set_connection_log(pt_connection_t *c, pt_log_t *error_log);
 
 pt_int_t pt_http_core_generic_phase(pt_http_request_t *r,
     pt_http_phase_handler_t *ph);

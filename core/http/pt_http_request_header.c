@@ -1111,6 +1111,7 @@ static pt_int_t
 pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host)
 {
     pt_http_core_srv_conf_t  *cscf;
+    pt_http_core_loc_conf_t  *clcf;
 
     cscf = pt_http_find_request_server(r, r->http_connection->addr_conf, host);
 
@@ -1120,6 +1121,9 @@ pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host)
 
     r->srv_conf = cscf->ctx->srv_conf;
     r->loc_conf = cscf->ctx->loc_conf;
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+    pt_http_set_connection_log(r->connection, clcf->error_log);
 
     return PT_OK;
 }
