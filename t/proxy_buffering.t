@@ -79,7 +79,7 @@ $t->run_daemon(\&xaccel, $t->port(8082));
 $t->wait_for_port($t->port($_)) for 8081, 8082;
 
 $t->run;
-$t->plan(26);
+$t->plan(24);
 
 $t->expect_errors(qr/buffered to a temporary file/);
 

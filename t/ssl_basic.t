@@ -22,6 +22,17 @@ my $t = Portico::Test->new->has(qw/http_ssl http_rewrite/)->has_daemon('openssl'
 my $d = $t->testdir;
 ssl_self_signed($d, 'rsa', cn => 'rsa-cert', names => ['localhost']);
 ssl_self_signed($d, 'ec', cn => 'ec-cert', names => ['localhost'], type => 'ec');
+ssl_ca($d, 'ca');
+ssl_ca_sign($d, 'ca', 'leaf', cn => 'leaf-cert', names => ['localhost']);
+{
+    # the certificate file carries the chain: leaf, then the CA
+    local $/;
+    open my $l, '<', "$d/leaf.crt" or die;
+    open my $c, '<', "$d/ca.crt" or die;
+    open my $o, '>', "$d/chain.crt" or die;
+    my ($leaf, $ca) = (scalar <$l>, scalar <$c>);
+    print $o $leaf, $ca;
+}
 
 open my $fh, '>', "$d/big.bin" or die;
 print $fh join('', map { sprintf("%07d\n", $_) } 1 .. 131072);    # 1 MiB
@@ -63,6 +74,13 @@ http {
     }
 
     server {
+        listen 127.0.0.1:%%PORT_8446%% ssl;
+        ssl_certificate chain.crt;
+        ssl_certificate_key leaf.key;
+        location / { return 200 "chain\n"; }
+    }
+
+    server {
         listen 127.0.0.1:%%PORT_8445%% ssl;
         ssl_handshake_timeout 1s;
         ssl_certificate rsa.crt;
@@ -73,7 +91,7 @@ http {
 EOF
 
 $t->run;
-$t->plan(32);
+$t->plan(34);
 
 my $p1 = $t->port(8443);
 my $p2 = $t->port(8444);
@@ -120,6 +138,10 @@ like($out, qr/subject=CN\s*=\s*ec-cert/, 'TLSv1.3 with ECDSA signatures: ECDSA c
 
 $out = s_client(port => $p1, args => ['-tls1_3', '-sigalgs', 'RSA-PSS+SHA256']);
 like($out, qr/subject=CN\s*=\s*rsa-cert/, 'TLSv1.3 with RSA signatures: RSA certificate');
+
+$out = s_client(port => $t->port(8446), args => ['-CAfile', "$d/ca.crt", '-verify_return_error']);
+like($out, qr/^ 1 s:CN\s*=\s*Portico Test CA ca/m, 'the chain from the certificate file is sent');
+like($out, qr/Verify return code: 0 \(ok\)/, 'the client verifies it against the CA');
 
 ###############################################################################
 # ALPN

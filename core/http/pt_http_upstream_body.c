@@ -561,7 +561,7 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_int_t     rc;
     pt_buf_t    *b;
     pt_uint_t    progress;
-    pt_chain_t  *out, **ll, *cl;
+    pt_chain_t  *out, **ll, *cl, *free;
 
     if (p->downstream_error) {
         return 0;
@@ -642,6 +642,8 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         return 0;
     }
 
+    free = p->free;
+
     rc = pt_http_output_filter(r, out);
 
     if (rc == PT_ERROR) {
@@ -651,7 +653,8 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
 
     pt_chain_update_chains(r->pool, &p->free, &p->busy, &out, PT_HTTP_UPSTREAM_TAG);
 
-    return progress;
+    /* a buffer that came back lets the upstream be read again */
+    return progress || p->free != free;
 }
 
 static void

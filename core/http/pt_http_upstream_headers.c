@@ -139,6 +139,14 @@ pt_http_upstream_connection_option(pt_http_upstream_t *u, pt_http_header_t *h)
 {
     pt_http_header_t  *c;
 
+    if (u->headers_in.status_n == PT_HTTP_SWITCHING_PROTOCOLS
+        && h->key.len == sizeof("upgrade") - 1
+        && pt_strncasecmp(h->key.data, (u_char *) "upgrade", h->key.len) == 0)
+    {
+        /* "Connection: upgrade" of a 101 names the protocol switch */
+        return 0;
+    }
+
     for (c = u->headers_in.connection; c; c = c->next) {
         if (pt_http_list_has_token(&c->value, (const char *) h->key.data, h->key.len)) {
             return 1;

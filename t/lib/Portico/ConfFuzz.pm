@@ -113,7 +113,7 @@ sub _directive {
     my @w = (_pick(@{$self->{directives}}));
     push @w, $self->_value for 1 .. int(rand(4));
     my $end = _pick(';', ';', ' { }', ' { ' . _pick(@{$self->{directives}}) . ' x; }', '');
-    return join(' ', map { $_ =~ /[\s{};"']|^$/ ? _quote($_) : $_ } @w) . $end;
+    return join(' ', map { _quote_if($_) } @w) . $end;
 }
 
 sub _quote {
@@ -122,13 +122,70 @@ sub _quote {
     return "\"$s\"";
 }
 
+# Statements: [name index, [argument indices], terminator index or undef]
+# for every word that starts one (first token, or after ";", "{", "}").
+sub _statements {
+    my ($p, $tok) = @_;
+    my (@st, $cur);
+    my $start = 1;
+    for my $i (@$tok) {
+        my $w = $p->[$i];
+        if ($w eq ';' || $w eq '{' || $w eq '}') {
+            $cur->[2] = $i if $cur;
+            ($cur, $start) = (undef, 1);
+            next;
+        }
+        if ($start) {
+            $cur = [$i, [], undef];
+            push @st, $cur;
+            $start = 0;
+        } elsif ($cur) {
+            push @{$cur->[1]}, $i;
+        }
+    }
+    return @st;
+}
+
+# New arguments for a statement: each old one kept or replaced, and
+# sometimes one dropped or one more (mostly the same count, so that the
+# setter runs rather than the central argument count check).
+sub _new_args {
+    my ($self, $p, $args) = @_;
+    my @new = map { rand() < 0.5 ? $p->[$_] : _quote_if($self->_value) } @$args;
+    my $r = rand;
+    splice @new, int(rand(@new)), 1 if $r < 0.15 && @new > 1;
+    push @new, _quote_if($self->_value) if ($r > 0.85) || !@new;
+    return @new;
+}
+
+sub _quote_if { my ($v) = @_; return $v =~ /[\s{};"']|^$/ ? _quote($v) : $v }
+
 # One mutation of the piece list, in place; returns its name.
 sub _mutate_once {
     my ($self, $p) = @_;
     my @tok = _tokens($p);
     my $i = @tok ? _pick(@tok) : 0;
     my $at = int(rand(@$p + 1));
-    my $r = int(rand(15));
+    my $r = int(rand(18));
+
+    # statement boundaries are where a directive makes sense
+    my @after = map { $_ + 1 } grep { $p->[$_] =~ /^[;{}]$/ } @tok;
+    $at = _pick(@after) if @after && rand() < 0.75;
+
+    if ($r >= 15) {
+        # the setters: an existing directive, in its own context, with
+        # other arguments
+        my @st = _statements($p, \@tok);
+        return $self->_mutate_once($p) unless @st;
+        my $s = _pick(@st);
+        my @args = @{$s->[1]};
+        my @new = $self->_new_args($p, \@args);
+        my $from = $s->[0] + 1;
+        my $to = defined $s->[2] ? $s->[2] : @args ? $args[-1] + 1 : $from;
+        splice @$p, $from, $to - $from, map { (' ', $_) } @new;
+        return sprintf "arguments of %s := %s", _show($p->[$s->[0]]),
+            join(' ', map { _show($_) } @new);
+    }
 
     if ($r == 0 && @tok) {
         splice @$p, $i, 1;
