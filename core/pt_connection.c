@@ -27,7 +27,34 @@
 /* How many idle connections one shortage may reclaim at once. */
 #define PT_DRAIN_CONNECTIONS   32
 
-pt_atomic_uint_t  pt_connection_counter = 1;
+static pt_atomic_uint_t  pt_local_connection_counter = 1;
+pt_atomic_uint_t         *pt_connection_counter = &pt_local_connection_counter;
+
+/* Maps the shared counter page once; reloads keep it, so numbers never
+ * restart while the master lives. */
+pt_int_t
+pt_connection_counter_init(pt_log_t *log)
+{
+    pt_shm_t  shm;
+
+    if (pt_connection_counter != &pt_local_connection_counter) {
+        return PT_OK;
+    }
+
+    pt_memzero(&shm, sizeof(pt_shm_t));
+    shm.size = pt_pagesize;
+    pt_str_set(&shm.name, "connection counter");
+    shm.log = log;
+
+    if (pt_shm_alloc(&shm) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    pt_connection_counter = (pt_atomic_uint_t *) shm.addr;
+    *pt_connection_counter = pt_local_connection_counter;
+
+    return PT_OK;
+}
 
 static void pt_listening_set_family(pt_listening_t *ls);
 static pt_int_t pt_listening_describe_inherited(pt_cycle_t *cycle,

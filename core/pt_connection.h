@@ -177,6 +177,17 @@ pt_chain_t *pt_writev_chain(pt_connection_t *c, pt_chain_t *in, off_t limit);
 pt_chain_t *pt_linux_sendfile_chain(pt_connection_t *c, pt_chain_t *in,
     off_t limit);
 
-extern pt_atomic_uint_t  pt_connection_counter;
+/* Connection numbers ("*N" in log lines) are unique across all workers:
+ * the counter lives in a shared page the master maps once at startup
+ * (pt_connection_counter_init); before that it points at a local word. */
+extern pt_atomic_uint_t  *pt_connection_counter;
+
+pt_int_t pt_connection_counter_init(pt_log_t *log);
+
+static inline pt_uint_t
+pt_next_connection_number(void)
+{
+    return __atomic_fetch_add(pt_connection_counter, 1, __ATOMIC_RELAXED);
+}
 
 #endif /* PT_CONNECTION_H */

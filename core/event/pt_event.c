@@ -368,6 +368,10 @@ pt_event_core_init_module(pt_cycle_t *cycle)
     pt_core_conf_t     *ccf;
     pt_event_conf_t    *ecf;
 
+    if (pt_connection_counter_init(cycle->log) != PT_OK) {
+        return PT_ERROR;
+    }
+
     cf = pt_get_conf(cycle->conf_ctx, pt_events_module);
     if (cf == NULL) {
         return PT_OK;

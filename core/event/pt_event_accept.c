@@ -192,7 +192,7 @@ pt_event_set_accepted(pt_connection_t *c, pt_listening_t *ls,
     c->socklen = socklen;
 
     *log = ls->log;
-    log->connection = c->number = pt_connection_counter++;
+    log->connection = c->number = pt_next_connection_number();
     log->handler = NULL;        /* the protocol sets its own context */
     log->data = NULL;
 

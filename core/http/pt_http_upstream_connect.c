@@ -80,7 +80,7 @@ pt_http_upstream_connect_peer(pt_peer_connection_t *pc)
     c->send_chain = pt_linux_sendfile_chain;
     c->sendfile = 1;
     c->log_error = PT_ERROR_ERR;
-    c->number = pt_connection_counter++;
+    c->number = pt_next_connection_number();
     c->start_time = pt_current_msec;
 
     if (pc->sockaddr->sa_family == AF_UNIX) {
