@@ -13,7 +13,10 @@ pt_read_whole_file(pt_pool_t *pool, pt_str_t *name, pt_str_t *out)
     struct stat  st;
     u_char      *buf;
 
-    fd = open((char *) name->data, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer, and a
+     * config that includes one must not hang a reload.  Only st_size bytes
+     * are read, so a FIFO or a device reads as empty. */
+    fd = open((char *) name->data, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd == -1) {
         return PT_ERROR;
     }

@@ -763,6 +763,15 @@ pt_ssl_ticket_key_callback(SSL *ssl, unsigned char *name, unsigned char *iv,
         return -1;
     }
 
+    /*
+     * TLS 1.3 always renews: OpenSSL sends no new ticket after a resumption
+     * the callback accepted with 1, and a client that does not reuse tickets
+     * (RFC 8446 C.4) then falls back to a full handshake every other time.
+     */
+    if (SSL_version(ssl) == TLS1_3_VERSION) {
+        return 2;
+    }
+
     return (i == 0) ? 1 : 2;
 }
 

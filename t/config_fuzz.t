@@ -6,10 +6,14 @@
 # line that says where ("in FILE:LINE" or "in command line").  Mutations
 # (t/lib/Portico/ConfFuzz.pm) delete, duplicate, swap and copy tokens,
 # insert the tokenizer's special bytes ({ } ; quotes $ ${ \ NUL and high
-# bytes), splice in any directive of the tree with odd arguments (huge
-# numbers, long tokens, broken addresses and regexes), nest blocks deeply,
+# bytes), give the seed's directives, and any directive of the tree
+# spliced in, odd arguments (huge numbers, long tokens, broken addresses
+# and regexes: the setters run in their own context), nest blocks deeply,
 # truncate, flip bits and include the file from itself.  The seeds are
 # representative configs of the other tests; each must still pass -t.
+# Then the guards, exactly: includes nest at most 32 deep and blocks 64, an
+# include of a FIFO does not block, and control bytes of a token are
+# escaped in the error so it stays one line.
 #
 # Bounded: at most TEST_PORTICO_CONF_FUZZ_N mutations (500) and at most
 # TEST_PORTICO_CONF_FUZZ_TIME seconds (20).  The random seed is
@@ -23,6 +27,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(time);
 use Portico::Test;
 use Portico::ConfFuzz;
@@ -238,7 +243,7 @@ my @texts = map { $t->expand($seeds{$_}) } @names;
 
 ###############################################################################
 
-$t->plan(scalar(@names) + 7);
+$t->plan(scalar(@names) + 9);
 
 # Runs -t on a file: (status, stderr+stdout).
 sub conf_test {
@@ -317,7 +322,8 @@ ok(($status{1} // 0) > $runs / 2, 'most mutated configs are rejected')
 
 $t->write_file('self.conf', "include self.conf;\nevents { }\n");
 my ($st, $out) = conf_test($t->path('self.conf'));
-ok($st == 1 && $out =~ /^portico: \[emerg\] include nesting too deep, more than 32 levels in \Q$dir\E\/self.conf:1$/m,
+my $too_deep = qr/^portico: \[emerg\] include nesting too deep, more than 32 levels in \Q$dir\E/;
+ok($st == 1 && $out =~ /$too_deep\/self.conf:1$/m,
     'an include of itself: "include nesting too deep" at the include line')
     or diag("status " . ($st // 'undef') . "\n$out");
 
@@ -325,18 +331,33 @@ $t->write_file('ping.conf', "events { }\nhttp {\n    include pong.conf;\n}\n");
 $t->write_file('pong.conf', "server {\n}\ninclude ping-in-http.conf;\n");
 $t->write_file('ping-in-http.conf', "include pong.conf;\n");
 ($st, $out) = conf_test($t->path('ping.conf'));
-ok($st == 1 && $out =~ /^portico: \[emerg\] include nesting too deep, more than 32 levels in \Q$dir\E\/(?:pong|ping-in-http).conf:\d+$/m,
+ok($st == 1 && $out =~ /$too_deep\/(?:pong|ping-in-http).conf:\d+$/m,
     'two files including each other: "include nesting too deep"')
     or diag("status " . ($st // 'undef') . "\n$out");
 
 $t->write_file('deep.conf', "events { }\nhttp {\nserver {\n"
     . "location / {\n" x 100_000 . "}\n" x 100_000 . "}\n}\n");
 ($st, $out) = conf_test($t->path('deep.conf'));
-ok($st == 1 && $out =~ /^portico: \[emerg\] blocks nested too deep, more than 64 levels in \Q$dir\E\/deep.conf:66$/m,
+ok($st == 1 && $out =~
+    /^portico: \[emerg\] blocks nested too deep, more than 64 levels in \Q$dir\E\/deep.conf:66$/m,
     '100000 nested blocks: "blocks nested too deep" at the 65th level')
     or diag("status " . ($st // 'undef') . "\n$out");
 
-$t->write_file('deep-ok.conf', "events { }\nhttp {\nserver {\nlisten 127.0.0.1:%%PORT_8080%%;\n"
+# a FIFO nobody writes to reads as empty, rather than blocking the parser
+POSIX::mkfifo("$dir/fifo/x.fifo", 0600) or die "mkfifo: $!" if mkdir "$dir/fifo";
+$t->write_file('fifo.conf', "events { }\ninclude fifo/x.fifo;\n");
+($st, $out) = conf_test($t->path('fifo.conf'));
+is($st, 0, 'an include of a FIFO does not block') or diag($out);
+
+# a token with control bytes: the error stays one line, the bytes escaped
+$t->write_file_raw('ctl.conf', "events { }\nerror_log fz.log \"bo\ngus\x1b[2J\";\n");
+($st, $out) = conf_test($t->path('ctl.conf'));
+ok($st == 1 && $out =~
+    /^portico: \[emerg\] invalid log level "bo\\x0agus\\x1b\[2J" in \Q$dir\E\/ctl.conf:3$/m,
+    'control bytes of a token are escaped in the error') or diag($out);
+
+$t->write_file('deep-ok.conf',
+    "events { }\nhttp {\nserver {\nlisten 127.0.0.1:%%PORT_8080%%;\n"
     . "location / {\n" x 60 . "}\n" x 60 . "}\n}\n");
 ($st, $out) = conf_test($t->path('deep-ok.conf'));
 is($st, 0, '62 nested blocks are fine') or diag($out);

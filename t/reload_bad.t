@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 
 # A reload with a broken config never takes down a running server: with a
-# config that includes itself, one nesting blocks 100000 deep, and thirty
-# times a randomly mutated config (t/lib/Portico/ConfFuzz.pm) that
+# config that includes itself, one nesting blocks 100000 deep, one that
+# includes a FIFO, and thirty times a randomly mutated config (t/lib/Portico/ConfFuzz.pm) that
 # "portico -t" rejects is written and the master gets HUP; after each, the
 # master logs that the reconfiguration failed, stays the same process, keeps
 # its workers, and requests are served by the old config.  Then the good
@@ -19,6 +19,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use Portico::Test;
 use Portico::ConfFuzz;
@@ -111,11 +112,14 @@ my $fz = Portico::ConfFuzz->new(seed => $SEED, self => 'portico.conf', long_max 
 my $base = good('v0');
 my (@problems, $rounds);
 
-# first the two that recurse: an include of itself, blocks nested deep
+# first the two that recurse (an include of itself, blocks nested deep)
+# and one that could block (an include of a FIFO nobody writes to)
+POSIX::mkfifo("$dir/fifo.conf", 0600) or die "mkfifo: $!";
 my @fixed = (
     ["include portico.conf", "include portico.conf;\n$base"],
     ["100000 nested locations", $base =~ s/(location \/ \{)/
         "location \/n\/ {\n" x 100_000 . "}\n" x 100_000 . $1/er],
+    ["include fifo.conf", "include fifo.conf;\n$base\nbroken_after_the_fifo;\n"],
 );
 
 for my $round (1 - @fixed .. $ROUNDS) {
@@ -159,7 +163,7 @@ for my $round (1 - @fixed .. $ROUNDS) {
 }
 
 is($rounds, $ROUNDS, "$ROUNDS rejected mutations found");
-is("@problems", '', "$ROUNDS + 2 reloads with a broken config: master, workers and "
+is("@problems", '', "$ROUNDS + 3 reloads with a broken config: master, workers and "
     . "old config unharmed (seed $SEED)");
 is($t->master_pid, $master, 'the same master');
 

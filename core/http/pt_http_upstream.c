@@ -5,8 +5,7 @@
  *                                per-request init, then connect
  *   pt_http_upstream_connect     a peer from the balancer, a nonblocking
  *                                connect (or a cached connection)
- *   send_request                 a fresh copy of the request's buffers,
- *                                written as the socket takes it
+ *   send_request                 (pt_http_upstream_request.c)
  *   process_header               reads into u->buffer and lets the
  *                                protocol module parse the head
  *   pt_http_upstream_next        a try failed: the next peer, or the end
@@ -28,29 +27,13 @@ static pt_int_t pt_http_upstream_set_peer(pt_http_request_t *r,
     pt_http_upstream_t *u);
 static void pt_http_upstream_connect(pt_http_request_t *r, pt_http_upstream_t *u);
 static pt_int_t pt_http_upstream_reinit(pt_http_request_t *r, pt_http_upstream_t *u);
-static void pt_http_upstream_handler(pt_event_t *ev);
-static void pt_http_upstream_send_request_handler(pt_http_request_t *r,
-    pt_http_upstream_t *u);
-static void pt_http_upstream_send_request(pt_http_request_t *r,
-    pt_http_upstream_t *u, pt_uint_t do_write);
-static void pt_http_upstream_process_header(pt_http_request_t *r,
-    pt_http_upstream_t *u);
 static pt_int_t pt_http_upstream_test_next(pt_http_request_t *r,
     pt_http_upstream_t *u);
 static pt_int_t pt_http_upstream_intercept_errors(pt_http_request_t *r,
     pt_http_upstream_t *u);
-static void pt_http_upstream_dummy_handler(pt_http_request_t *r,
-    pt_http_upstream_t *u);
 static void pt_http_upstream_cleanup(void *data);
 static void pt_http_upstream_release(pt_http_request_t *r, pt_http_upstream_t *u);
-static void pt_http_upstream_rd_check_broken_connection(pt_http_request_t *r);
 static void pt_http_upstream_wr_check_broken_connection(pt_http_request_t *r);
-static void pt_http_upstream_read_request_handler(pt_http_request_t *r);
-#if (PT_HAVE_HTTP_SSL_MODULE)
-static void pt_http_upstream_ssl_start(pt_http_request_t *r, pt_http_upstream_t *u,
-    pt_connection_t *c);
-static void pt_http_upstream_ssl_done(pt_http_request_t *r, pt_int_t rc);
-#endif
 
 /* Response statuses next_upstream can act on, with their mask bit. */
 static struct {
@@ -321,7 +304,7 @@ pt_http_upstream_reinit(pt_http_request_t *r, pt_http_upstream_t *u)
     return PT_OK;
 }
 
-static void
+void
 pt_http_upstream_handler(pt_event_t *ev)
 {
     pt_connection_t     *c;
@@ -343,341 +326,89 @@ pt_http_upstream_handler(pt_event_t *ev)
     }
 }
 
-/* ---- sending the request ---- */
-
-/* A copy of u->request_bufs for one try: the links and buffers are new, the
- * bytes are shared, so the original stays intact for the next try. */
-static pt_chain_t *
-pt_http_upstream_copy_request(pt_http_request_t *r, pt_http_upstream_t *u)
-{
-    pt_buf_t    *b;
-    pt_chain_t  *cl, *out, **ll;
-
-    out = NULL;
-    ll = &out;
-
-    for (cl = u->request_bufs; cl; cl = cl->next) {
-        if (pt_buf_size(cl->buf) == 0) {
-            continue;
-        }
-
-        b = pt_palloc(r->pool, sizeof(pt_buf_t));
-        if (b == NULL) {
-            return PT_CHAIN_ERROR;
-        }
-
-        *b = *cl->buf;
-        b->shadow = cl->buf;
-
-        *ll = pt_alloc_chain_link(r->pool);
-        if (*ll == NULL) {
-            return PT_CHAIN_ERROR;
-        }
-
-        (*ll)->buf = b;
-        ll = &(*ll)->next;
-    }
-
-    *ll = NULL;
-
-    return out;
-}
-
-static void
-pt_http_upstream_send_request_handler(pt_http_request_t *r, pt_http_upstream_t *u)
-{
-    pt_connection_t  *c;
-
-    c = u->peer.connection;
-
-    if (c->write->timedout) {
-        pt_http_upstream_next(r, u, PT_HTTP_UPSTREAM_FT_TIMEOUT);
-        return;
-    }
-
-    if (u->header_sent) {
-        /* the response has started (it may precede the request's end) */
-        u->write_event_handler = pt_http_upstream_dummy_handler;
-        return;
-    }
-
-    pt_http_upstream_send_request(r, u, 1);
-}
-
-/* A streamed body: the links the reader filled go to the end of
- * request_out (between chunk framing when its length is unknown).  The
- * reader's own buffers are sent, not copies: it sees them consumed. */
-static pt_int_t
-pt_http_upstream_take_body(pt_http_request_t *r, pt_http_upstream_t *u)
-{
-    u_char                  *p;
-    pt_buf_t                *b, *hb;
-    pt_chain_t              *cl, *next, **ll;
-    pt_http_request_body_t  *rb;
-
-    static u_char  crlf[] = CRLF;
-    static u_char  last_chunk[] = "0" CRLF CRLF;
-
-    rb = r->request_body;
-
-    if (rb == NULL || rb->bufs == NULL) {
-        return PT_OK;
-    }
-
-    for (ll = &u->request_out; *ll; ll = &(*ll)->next) { /* void */ }
-
-    for (cl = rb->bufs; cl; cl = next) {
-        next = cl->next;
-        cl->next = NULL;
-        b = cl->buf;
-
-        if (b->last_buf) {
-            u->request_body_done = 1;
-        }
-
-        if (u->request_chunked && pt_buf_size(b)) {
-            hb = pt_create_temp_buf(r->pool, PT_OFF_T_LEN + 2);
-            *ll = pt_alloc_chain_link(r->pool);
-            if (hb == NULL || *ll == NULL) {
-                return PT_ERROR;
-            }
-
-            p = pt_slprintf(hb->last, hb->end, "%" PRIx64 CRLF, (uint64_t) pt_buf_size(b));
-            hb->last = p;
-            (*ll)->buf = hb;
-            (*ll)->next = NULL;
-            ll = &(*ll)->next;
-        }
-
-        *ll = cl;
-        ll = &cl->next;
-
-        if (u->request_chunked && (pt_buf_size(b) || b->last_buf)) {
-            hb = pt_calloc_buf(r->pool);
-            *ll = pt_alloc_chain_link(r->pool);
-            if (hb == NULL || *ll == NULL) {
-                return PT_ERROR;
-            }
-
-            hb->memory = 1;
-
-            if (pt_buf_size(b)) {
-                hb->pos = crlf;
-                hb->last = crlf + 2;
-
-            } else {
-                hb->pos = last_chunk;
-                hb->last = last_chunk + sizeof(last_chunk) - 1;
-            }
-
-            (*ll)->buf = hb;
-            (*ll)->next = NULL;
-            ll = &(*ll)->next;
-
-            if (pt_buf_size(b) && b->last_buf) {
-                hb = pt_calloc_buf(r->pool);
-                *ll = pt_alloc_chain_link(r->pool);
-                if (hb == NULL || *ll == NULL) {
-                    return PT_ERROR;
-                }
-
-                hb->memory = 1;
-                hb->pos = last_chunk;
-                hb->last = last_chunk + sizeof(last_chunk) - 1;
-                (*ll)->buf = hb;
-                (*ll)->next = NULL;
-                ll = &(*ll)->next;
-            }
-        }
-    }
-
-    rb->bufs = NULL;
-
-    return PT_OK;
-}
-
-/* The client's read event while a streamed body goes to the upstream. */
-static void
-pt_http_upstream_read_request_handler(pt_http_request_t *r)
-{
-    pt_http_upstream_t  *u;
-
-    u = r->upstream;
-
-    if (u->peer.connection == NULL || !u->request_sent) {
-        return;
-    }
-
-    pt_http_upstream_send_request(r, u, 1);
-}
-
-void
-pt_http_upstream_send_request_body(pt_http_request_t *r)
-{
-    pt_http_upstream_t  *u;
-
-    u = r->upstream;
-
-    if (u == NULL || u->finalized || u->peer.connection == NULL
-        || !u->request_sent || u->request_body_sent)
-    {
-        return;
-    }
-
-    pt_http_upstream_send_request(r, u, 1);
-}
-
-/* Sends what request_out holds; for a streamed body, also what the client
- * sent meanwhile.  PT_OK: all is out; PT_AGAIN: waiting (for the
- * upstream or, streaming, for the client); PT_ERROR: the try failed;
- * an HTTP status: the client's body was bad. */
-static pt_int_t
-pt_http_upstream_write_request(pt_http_request_t *r, pt_http_upstream_t *u,
-    pt_uint_t do_write)
-{
-    pt_int_t          rc;
-    pt_chain_t       *out;
-    pt_connection_t  *c;
-
-    c = u->peer.connection;
-
-    for ( ;; ) {
-        if (r->request_body_no_buffering && !u->request_body_done
-            && pt_http_upstream_take_body(r, u) != PT_OK)
-        {
-            return PT_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (u->request_out && do_write && c->write->ready) {
-            out = c->send_chain(c, u->request_out, 0);
-
-            if (out == PT_CHAIN_ERROR) {
-                return PT_ERROR;
-            }
-
-            u->request_out = out;
-        }
-
-        if (u->request_out) {
-            return PT_AGAIN;
-        }
-
-        if (!r->request_body_no_buffering || u->request_body_done) {
-            return PT_OK;
-        }
-
-        /* the streamed body: read what the client has sent by now */
-        rc = pt_http_read_unbuffered_request_body(r);
-
-        if (rc >= PT_HTTP_SPECIAL_RESPONSE) {
-            return rc;
-        }
-
-        if (r->request_body->bufs == NULL) {
-            if (rc == PT_OK) {
-                u->request_body_done = 1;
-                return PT_OK;
-            }
-            return PT_AGAIN;
-        }
-    }
-}
-
-static void
-pt_http_upstream_send_request(pt_http_request_t *r, pt_http_upstream_t *u,
-    pt_uint_t do_write)
-{
-    pt_int_t          rc;
-    pt_connection_t  *c;
-
-    c = u->peer.connection;
-
-    if (u->state->connect_time == (pt_msec_t) -1) {
-        u->state->connect_time = pt_current_msec - u->start_time;
-    }
-
-    if (!u->request_sent && !u->peer.cached && pt_http_upstream_test_connect(c) != PT_OK) {
-        pt_http_upstream_next(r, u, PT_HTTP_UPSTREAM_FT_ERROR);
-        return;
-    }
-
-#if (PT_HAVE_HTTP_SSL_MODULE)
-    if (u->ssl && c->ssl == NULL) {
-        /* TLS first; pt_http_upstream_ssl_done() comes back here */
-        pt_http_upstream_ssl_start(r, u, c);
-        return;
-    }
-#endif
-
-    r->connection->log->action = "sending request to upstream";
-
-    if (!u->request_sent) {
-        u->request_sent = 1;
-
-        u->request_out = pt_http_upstream_copy_request(r, u);
-        if (u->request_out == PT_CHAIN_ERROR) {
-            pt_http_upstream_finalize_request(r, u, PT_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-    }
-
-    rc = pt_http_upstream_write_request(r, u, do_write);
-
-    if (rc == PT_ERROR) {
-        pt_http_upstream_next(r, u, PT_HTTP_UPSTREAM_FT_ERROR);
-        return;
-    }
-
-    if (rc >= PT_HTTP_SPECIAL_RESPONSE) {
-        pt_http_upstream_finalize_request(r, u, rc);
-        return;
-    }
-
-    if (rc == PT_AGAIN) {
-        if (u->request_out) {
-            pt_event_add_timer(c->write, u->conf->send_timeout);
-
-        } else {
-            /* the upstream is waiting for the client's body */
-            if (c->write->timer_set) {
-                pt_event_del_timer(c->write);
-            }
-
-            r->read_event_handler = pt_http_upstream_read_request_handler;
-        }
-
-        return;
-    }
-
-    /* the whole request is out */
-
-    u->request_body_sent = 1;
-
-    if (r->request_body_no_buffering) {
-        r->read_event_handler = pt_http_upstream_rd_check_broken_connection;
-    }
-
-    if (c->write->timer_set) {
-        pt_event_del_timer(c->write);
-    }
-
-    u->write_event_handler = pt_http_upstream_dummy_handler;
-
-    pt_event_add_timer(c->read, u->conf->read_timeout);
-
-    r->connection->log->action = "reading response header from upstream";
-
-    if (c->read->ready) {
-        pt_http_upstream_process_header(r, u);
-    }
-}
-
 /* ---- the response head ---- */
+
+/*
+ * The head buffer's memory.  proxy_buffer_size (a page by default) is too
+ * big for the request pool's small allocations; rather than a malloc and
+ * a free per request, the blocks go back to a small per-worker cache when
+ * the request ends (its pool's cleanup), most recently used first.
+ */
+
+#define PT_HTTP_UPSTREAM_BUFFER_CACHE  64
+
+typedef struct {
+    u_char     *elts[PT_HTTP_UPSTREAM_BUFFER_CACHE];
+    pt_uint_t   n;
+    size_t      size;
+} pt_http_upstream_buffer_cache_t;
+
+typedef struct {
+    u_char     *block;
+    size_t      size;
+} pt_http_upstream_block_t;
+
+static pt_http_upstream_buffer_cache_t  pt_http_upstream_buffer_cache;
+
+static void
+pt_http_upstream_put_buffer_memory(void *data)
+{
+    pt_http_upstream_block_t         *b = data;
+    pt_http_upstream_buffer_cache_t  *cache;
+
+    cache = &pt_http_upstream_buffer_cache;
+
+    if (cache->n == 0) {
+        cache->size = b->size;
+    }
+
+    if (cache->n < PT_HTTP_UPSTREAM_BUFFER_CACHE && cache->size == b->size) {
+        cache->elts[cache->n++] = b->block;
+        return;
+    }
+
+    pt_free(b->block);
+}
+
+static u_char *
+pt_http_upstream_buffer_memory(pt_http_request_t *r, size_t size)
+{
+    pt_pool_cleanup_t                *cln;
+    pt_http_upstream_block_t         *b;
+    pt_http_upstream_buffer_cache_t  *cache;
+
+    if (size <= PT_MAX_ALLOC_FROM_POOL) {
+        return pt_pnalloc(r->pool, size);
+    }
+
+    cln = pt_pool_cleanup_add(r->pool, sizeof(pt_http_upstream_block_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    b = cln->data;
+    cache = &pt_http_upstream_buffer_cache;
+
+    if (cache->n && cache->size == size) {
+        b->block = cache->elts[--cache->n];
+
+    } else {
+        b->block = pt_alloc(size, r->connection->log);
+        if (b->block == NULL) {
+            return NULL;
+        }
+    }
+
+    b->size = size;
+    cln->handler = pt_http_upstream_put_buffer_memory;
+
+    return b->block;
+}
 
 static pt_int_t
 pt_http_upstream_alloc_header_buffer(pt_http_request_t *r, pt_http_upstream_t *u)
 {
-    u->buffer.start = pt_palloc(r->pool, u->conf->buffer_size);
+    u->buffer.start = pt_http_upstream_buffer_memory(r, u->conf->buffer_size);
     if (u->buffer.start == NULL) {
         return PT_ERROR;
     }
@@ -752,7 +483,7 @@ pt_http_upstream_read_header(pt_http_request_t *r, pt_http_upstream_t *u)
     }
 }
 
-static void
+void
 pt_http_upstream_process_header(pt_http_request_t *r, pt_http_upstream_t *u)
 {
     pt_connection_t  *c;
@@ -1081,60 +812,6 @@ pt_http_upstream_close_peer_connection(pt_http_request_t *r, pt_http_upstream_t 
     u->peer.connection = NULL;
 }
 
-#if (PT_HAVE_HTTP_SSL_MODULE)
-
-/* proxy_pass https://: the handshake (modules/http_ssl) runs between the
- * connect and the request, bounded by the connect timeout. */
-static void
-pt_http_upstream_ssl_start(pt_http_request_t *r, pt_http_upstream_t *u,
-    pt_connection_t *c)
-{
-    pt_int_t   rc;
-    pt_str_t  *host;
-
-    host = u->resolved ? &u->resolved->host : &u->upstream->host;
-
-    rc = pt_http_upstream_ssl_init_connection(r, c, host, u->peer.sockaddr,
-                                              u->peer.socklen,
-                                              pt_http_upstream_ssl_done);
-
-    if (rc == PT_AGAIN) {
-        if (!c->write->timer_set) {
-            pt_event_add_timer(c->write, u->conf->connect_timeout);
-        }
-        return;
-    }
-
-    pt_http_upstream_ssl_done(r, rc);
-}
-
-static void
-pt_http_upstream_ssl_done(pt_http_request_t *r, pt_int_t rc)
-{
-    pt_connection_t     *c;
-    pt_http_upstream_t  *u;
-
-    u = r->upstream;
-    c = u->peer.connection;
-
-    if (rc != PT_OK) {
-        pt_http_upstream_next(r, u, c->timedout ? PT_HTTP_UPSTREAM_FT_TIMEOUT
-                                                : PT_HTTP_UPSTREAM_FT_ERROR);
-        return;
-    }
-
-    c->write->handler = pt_http_upstream_handler;
-    c->read->handler = pt_http_upstream_handler;
-
-    if (c->write->timer_set) {
-        pt_event_del_timer(c->write);
-    }
-
-    pt_http_upstream_send_request(r, u, 1);
-}
-
-#endif
-
 /* ---- the end ---- */
 
 /* Gives the peer back and closes (or, by the keepalive module, caches)
@@ -1286,7 +963,7 @@ pt_http_upstream_send_special(pt_http_request_t *r, pt_uint_t last)
     return pt_http_output_filter(r, &out);
 }
 
-static void
+void
 pt_http_upstream_dummy_handler(pt_http_request_t *r, pt_http_upstream_t *u)
 {
 }
@@ -1348,7 +1025,7 @@ pt_http_upstream_check_broken_connection(pt_http_request_t *r)
     pt_http_upstream_finalize_request(r, u, PT_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
-static void
+void
 pt_http_upstream_rd_check_broken_connection(pt_http_request_t *r)
 {
     pt_http_upstream_check_broken_connection(r);

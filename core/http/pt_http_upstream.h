@@ -7,6 +7,8 @@
  *   pt_http_upstream.c            a request's life with its upstream: init,
  *                                 connect, send the request, read the head,
  *                                 retry on the next peer, finalize
+ *   pt_http_upstream_request.c    writing the request: a fresh copy per
+ *                                 try, a streamed body, TLS first for https
  *   pt_http_upstream_conf.c       the module: "upstream {}", "server",
  *                                 implicit upstreams, hidden headers,
  *                                 next_upstream masks
@@ -386,6 +388,18 @@ void pt_http_upstream_send_response(pt_http_request_t *r, pt_http_upstream_t *u)
 void pt_http_upstream_send_request_body(pt_http_request_t *r);
 /* Sends a "last" or "flush" buffer down the client's filter chain. */
 pt_int_t pt_http_upstream_send_special(pt_http_request_t *r, pt_uint_t last);
+/* Writes the request (pt_http_upstream_request.c), and the upstream
+ * connection's write handler while it is not all out. */
+void pt_http_upstream_send_request(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_uint_t do_write);
+void pt_http_upstream_send_request_handler(pt_http_request_t *r,
+    pt_http_upstream_t *u);
+/* Reads the response head (the upstream connection's read handler). */
+void pt_http_upstream_process_header(pt_http_request_t *r, pt_http_upstream_t *u);
+/* The event handler of upstream connections: to u's read/write handlers. */
+void pt_http_upstream_handler(pt_event_t *ev);
+void pt_http_upstream_dummy_handler(pt_http_request_t *r, pt_http_upstream_t *u);
+void pt_http_upstream_rd_check_broken_connection(pt_http_request_t *r);
 /* The client's read event while the upstream works: a client that went
  * away ends the request (499) unless ignore_client_abort. */
 void pt_http_upstream_check_broken_connection(pt_http_request_t *r);

@@ -50,6 +50,7 @@ struct pt_http_upstream_pipe_s {
     unsigned                 upstream_timedout:1;
     unsigned                 downstream_error:1;
     unsigned                 last_sent:1;
+    unsigned                 no_temp:1;         /* the temp file failed */
 };
 
 static void pt_http_upstream_process_buffered(pt_http_request_t *r,
@@ -369,6 +370,88 @@ pt_http_upstream_give_back(pt_http_request_t *r, pt_http_upstream_pipe_t *p,
     p->free = cl;
 }
 
+/* The response's temp file, created on the first spill.  PT_ERROR turns
+ * spilling off for this response (the client's pace rules then). */
+static pt_int_t
+pt_http_upstream_temp_file(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_upstream_pipe_t *p)
+{
+    if (p->temp_file) {
+        return PT_OK;
+    }
+
+    p->temp_file = pt_pcalloc(r->pool, sizeof(pt_file_t));
+    if (p->temp_file == NULL) {
+        return PT_ERROR;
+    }
+
+    if (pt_create_temp_file(p->temp_file, u->conf->temp_path, r->pool,
+                            r->connection->log) != PT_OK)
+    {
+        p->temp_file = NULL;
+        p->no_temp = 1;
+        return PT_ERROR;
+    }
+
+    pt_log_error(PT_LOG_WARN, r->connection->log, 0,
+                 "an upstream response is buffered to a temporary file "
+                 PT_STR_FMT, PT_STR_ARG(p->temp_file->name));
+
+    return PT_OK;
+}
+
+/* Writes the memory buffer of cl to the temp file and puts a file range in
+ * its place (the file range before it grows instead when they touch).
+ * *prev is the last file buffer of the queue so far. */
+static pt_int_t
+pt_http_upstream_spill_buf(pt_http_request_t *r, pt_http_upstream_pipe_t *p,
+    pt_chain_t *cl, pt_buf_t **prev)
+{
+    off_t      size;
+    pt_buf_t  *b, *fb;
+
+    b = cl->buf;
+    size = b->last - b->pos;
+
+    /* reads of the file (the copy filter's) move its offset too */
+    p->temp_file->offset = p->temp_written;
+
+    if (pt_write_temp_file(p->temp_file, b->pos, (size_t) size) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    if (*prev && (*prev)->in_file && (*prev)->file_last == p->temp_written) {
+        (*prev)->file_last += size;
+
+        /* an empty buffer stands in the queue; it is skipped */
+        fb = pt_calloc_buf(r->pool);
+        if (fb == NULL) {
+            return PT_ERROR;
+        }
+
+    } else {
+        fb = pt_calloc_buf(r->pool);
+        if (fb == NULL) {
+            return PT_ERROR;
+        }
+
+        fb->in_file = 1;
+        fb->temp_file = 1;
+        fb->file = p->temp_file;
+        fb->file_pos = p->temp_written;
+        fb->file_last = p->temp_written + size;
+
+        *prev = fb;
+    }
+
+    p->temp_written += size;
+
+    pt_http_upstream_give_back(r, p, b);
+    cl->buf = fb;
+
+    return PT_OK;
+}
+
 /*
  * Writes the queued memory buffers (not yet given to the client) to the
  * temp file and puts file ranges in their place, freeing the buffers.
@@ -378,93 +461,38 @@ static pt_uint_t
 pt_http_upstream_spill(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_http_upstream_pipe_t *p)
 {
-    off_t        size;
-    pt_buf_t    *b, *fb, *prev;
+    pt_buf_t    *prev;
     pt_uint_t    freed;
     pt_chain_t  *cl;
 
-    if (u->conf->max_temp_file_size == 0 || u->conf->temp_path == NULL) {
+    if (p->no_temp || u->conf->max_temp_file_size == 0 || u->conf->temp_path == NULL
+        || pt_http_upstream_temp_file(r, u, p) != PT_OK)
+    {
         return 0;
-    }
-
-    if (p->temp_file == NULL) {
-        p->temp_file = pt_pcalloc(r->pool, sizeof(pt_file_t));
-        if (p->temp_file == NULL) {
-            return 0;
-        }
-
-        if (pt_create_temp_file(p->temp_file, u->conf->temp_path, r->pool,
-                                r->connection->log) != PT_OK)
-        {
-            /* no temp file: wait for the client instead */
-            u->conf->max_temp_file_size = 0;
-            return 0;
-        }
-
-        pt_log_error(PT_LOG_WARN, r->connection->log, 0,
-                     "an upstream response is buffered to a temporary file "
-                     PT_STR_FMT, PT_STR_ARG(p->temp_file->name));
     }
 
     freed = 0;
     prev = NULL;
 
     for (cl = p->in; cl; cl = cl->next) {
-        b = cl->buf;
 
-        if (!pt_buf_in_memory(b)) {
-            prev = b;
+        if (!pt_buf_in_memory(cl->buf)) {
+            prev = cl->buf;
             continue;
         }
 
-        size = b->last - b->pos;
-
-        if (p->temp_written + size > u->conf->max_temp_file_size) {
+        if (p->temp_written + (cl->buf->last - cl->buf->pos)
+            > u->conf->max_temp_file_size)
+        {
             break;
         }
 
-        /* reads of the file (the copy filter's) move its offset too */
-        p->temp_file->offset = p->temp_written;
-
-        if (pt_write_temp_file(p->temp_file, b->pos, (size_t) size) != PT_OK) {
-            u->conf->max_temp_file_size = 0;
+        if (pt_http_upstream_spill_buf(r, p, cl, &prev) != PT_OK) {
+            p->no_temp = 1;
             break;
         }
 
-        if (prev && prev->in_file && prev->file_last == p->temp_written) {
-            /* the file range before it grows */
-            prev->file_last += size;
-            fb = NULL;
-
-        } else {
-            fb = pt_calloc_buf(r->pool);
-            if (fb == NULL) {
-                break;
-            }
-
-            fb->in_file = 1;
-            fb->temp_file = 1;
-            fb->file = p->temp_file;
-            fb->file_pos = p->temp_written;
-            fb->file_last = p->temp_written + size;
-        }
-
-        p->temp_written += size;
-
-        pt_http_upstream_give_back(r, p, b);
         freed = 1;
-
-        if (fb) {
-            cl->buf = fb;
-            prev = fb;
-
-        } else {
-            /* an empty memory buffer stands in the queue; it is skipped */
-            cl->buf = pt_calloc_buf(r->pool);
-            if (cl->buf == NULL) {
-                break;
-            }
-        }
     }
 
     return freed;
@@ -550,22 +578,17 @@ pt_http_upstream_read_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
     return progress;
 }
 
-/* Gives queued buffers to the client's filter chain (all of them at the
- * end, else while the client keeps up) and the last buffer once the body
- * is complete.  Returns 1 on progress. */
-static pt_uint_t
-pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
-    pt_http_upstream_pipe_t *p, pt_uint_t all)
+/* Takes from the queue what may go to the client now (all of it at the
+ * end, else while the bytes it has not taken stay under
+ * proxy_busy_buffers_size; file ranges always), and the last buffer once
+ * the body is complete.  The chain goes to *out.  PT_OK or PT_ERROR. */
+static pt_int_t
+pt_http_upstream_collect(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_upstream_pipe_t *p, pt_uint_t all, pt_chain_t **out)
 {
     off_t        busy, limit;
-    pt_int_t     rc;
     pt_buf_t    *b;
-    pt_uint_t    progress;
-    pt_chain_t  *out, **ll, *cl, *free;
-
-    if (p->downstream_error) {
-        return 0;
-    }
+    pt_chain_t  *cl, **ll;
 
     busy = pt_http_upstream_busy_size(p->busy);
     limit = (off_t) u->conf->busy_buffers_size;
@@ -576,8 +599,7 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
 
     if (b && b->last > b->pos && (all || busy < limit)) {
         if (pt_http_upstream_enqueue(r, p, b) != PT_OK) {
-            p->downstream_error = 1;
-            return 0;
+            return PT_ERROR;
         }
         p->read = NULL;
 
@@ -586,8 +608,8 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         p->read = NULL;
     }
 
-    out = NULL;
-    ll = &out;
+    *out = NULL;
+    ll = out;
 
     while (p->in) {
         cl = p->in;
@@ -621,8 +643,7 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         b = pt_calloc_buf(r->pool);
 
         if (cl == NULL || b == NULL) {
-            p->downstream_error = 1;
-            return 0;
+            return PT_ERROR;
         }
 
         b->last_buf = 1;
@@ -632,6 +653,28 @@ pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         *ll = cl;
 
         p->last_sent = 1;
+    }
+
+    return PT_OK;
+}
+
+/* Gives what may go to the client down its filter chain.  Returns 1 on
+ * progress: buffers went out, or came back for reading. */
+static pt_uint_t
+pt_http_upstream_write_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_upstream_pipe_t *p, pt_uint_t all)
+{
+    pt_int_t     rc;
+    pt_uint_t    progress;
+    pt_chain_t  *out, *free;
+
+    if (p->downstream_error) {
+        return 0;
+    }
+
+    if (pt_http_upstream_collect(r, u, p, all, &out) != PT_OK) {
+        p->downstream_error = 1;
+        return 0;
     }
 
     progress = (out != NULL);
@@ -808,12 +851,58 @@ pt_http_upstream_write_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
                            PT_HTTP_UPSTREAM_TAG);
 }
 
+/* One read after the bytes of b: PT_OK (bytes, the end, or an error,
+ * noted in p), PT_AGAIN (nothing there). */
+static pt_int_t
+pt_http_upstream_read_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_upstream_pipe_t *p, pt_buf_t *b)
+{
+    ssize_t           n;
+    u_char           *start;
+    pt_connection_t  *uc;
+
+    uc = u->peer.connection;
+
+    n = uc->recv(uc, b->last, b->end - b->last);
+
+    if (n == PT_AGAIN) {
+        return PT_AGAIN;
+    }
+
+    if (n == PT_ERROR) {
+        p->upstream_error = 1;
+        return PT_OK;
+    }
+
+    if (n == 0) {
+        p->upstream_eof = 1;
+        pt_http_upstream_eof(r, u, p);
+        return PT_OK;
+    }
+
+    u->state->bytes_received += n;
+
+    start = b->last;
+    b->last += n;
+
+    if (u->input_filter(r, b, start) != PT_OK) {
+        p->upstream_error = 1;
+        return PT_OK;
+    }
+
+    u->state->response_length += b->last - start;
+
+    if (u->length == 0) {
+        p->upstream_done = 1;
+    }
+
+    return PT_OK;
+}
+
 static void
 pt_http_upstream_process_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_uint_t from_upstream)
 {
-    ssize_t                   n;
-    u_char                   *start;
     pt_buf_t                 *b;
     pt_connection_t          *c, *uc;
     pt_http_upstream_pipe_t  *p;
@@ -865,41 +954,10 @@ pt_http_upstream_process_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
             return;
         }
 
-        if (!uc->read->ready || b->last == b->end) {
+        if (!uc->read->ready || b->last == b->end
+            || pt_http_upstream_read_unbuffered(r, u, p, b) == PT_AGAIN)
+        {
             break;
-        }
-
-        n = uc->recv(uc, b->last, b->end - b->last);
-
-        if (n == PT_AGAIN) {
-            break;
-        }
-
-        if (n == PT_ERROR) {
-            p->upstream_error = 1;
-            continue;
-        }
-
-        if (n == 0) {
-            p->upstream_eof = 1;
-            pt_http_upstream_eof(r, u, p);
-            continue;
-        }
-
-        u->state->bytes_received += n;
-
-        start = b->last;
-        b->last += n;
-
-        if (u->input_filter(r, b, start) != PT_OK) {
-            p->upstream_error = 1;
-            continue;
-        }
-
-        u->state->response_length += b->last - start;
-
-        if (u->length == 0) {
-            p->upstream_done = 1;
         }
     }
 

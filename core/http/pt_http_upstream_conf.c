@@ -398,25 +398,15 @@ pt_http_upstream_unix_names(pt_url_t *u)
     }
 }
 
-pt_http_upstream_srv_conf_t *
-pt_http_upstream_add(pt_conf_t *cf, pt_url_t *u, pt_uint_t flags)
+/* A group of that name already known: returned (converted to an explicit
+ * group when "upstream" defines one a proxy_pass named earlier), or
+ * PT_CONF_UNSET_PTR when there is none, or NULL after a config error. */
+static pt_http_upstream_srv_conf_t *
+pt_http_upstream_add_known(pt_conf_t *cf, pt_url_t *u, pt_uint_t flags)
 {
     pt_uint_t                      i;
-    pt_http_upstream_server_t     *us;
-    pt_http_upstream_srv_conf_t   *uscf, **uscfp;
+    pt_http_upstream_srv_conf_t  **uscfp;
     pt_http_upstream_main_conf_t  *umcf;
-
-    if (!(flags & PT_HTTP_UPSTREAM_CREATE)) {
-        if (pt_parse_url(cf->pool, u) != PT_OK) {
-            if (u->err) {
-                pt_conf_log_error(PT_LOG_EMERG, cf, 0, "%s in upstream \""
-                                  PT_STR_FMT "\"", u->err, PT_STR_ARG(u->url));
-            }
-            return NULL;
-        }
-
-        pt_http_upstream_unix_names(u);
-    }
 
     umcf = pt_http_conf_get_module_main_conf(cf, pt_http_upstream_module);
     uscfp = umcf->upstreams.elts;
@@ -466,6 +456,61 @@ pt_http_upstream_add(pt_conf_t *cf, pt_url_t *u, pt_uint_t flags)
         return uscfp[i];
     }
 
+    return PT_CONF_UNSET_PTR;
+}
+
+/* An implicit group of an address: its one server, known now. */
+static pt_int_t
+pt_http_upstream_add_address(pt_conf_t *cf, pt_http_upstream_srv_conf_t *uscf,
+    pt_url_t *u)
+{
+    pt_http_upstream_server_t  *us;
+
+    uscf->servers = pt_array_create(cf->pool, 1, sizeof(pt_http_upstream_server_t));
+    if (uscf->servers == NULL) {
+        return PT_ERROR;
+    }
+
+    us = pt_array_push(uscf->servers);
+    if (us == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_memzero(us, sizeof(pt_http_upstream_server_t));
+    us->name = u->host;
+    us->addrs = u->addrs;
+    us->naddrs = u->naddrs;
+    us->weight = 1;
+    us->max_fails = 1;
+    us->fail_timeout = 10;
+
+    return PT_OK;
+}
+
+pt_http_upstream_srv_conf_t *
+pt_http_upstream_add(pt_conf_t *cf, pt_url_t *u, pt_uint_t flags)
+{
+    pt_http_upstream_srv_conf_t   *uscf, **uscfp;
+    pt_http_upstream_main_conf_t  *umcf;
+
+    if (!(flags & PT_HTTP_UPSTREAM_CREATE)) {
+        if (pt_parse_url(cf->pool, u) != PT_OK) {
+            if (u->err) {
+                pt_conf_log_error(PT_LOG_EMERG, cf, 0, "%s in upstream \""
+                                  PT_STR_FMT "\"", u->err, PT_STR_ARG(u->url));
+            }
+            return NULL;
+        }
+
+        pt_http_upstream_unix_names(u);
+    }
+
+    uscf = pt_http_upstream_add_known(cf, u, flags);
+
+    if (uscf != PT_CONF_UNSET_PTR) {
+        return uscf;
+    }
+
     uscf = pt_pcalloc(cf->pool, sizeof(pt_http_upstream_srv_conf_t));
     if (uscf == NULL) {
         return NULL;
@@ -478,26 +523,13 @@ pt_http_upstream_add(pt_conf_t *cf, pt_url_t *u, pt_uint_t flags)
     uscf->port = u->port;
     uscf->no_port = u->no_port;
 
-    if (u->naddrs && (u->port || u->family == AF_UNIX)) {
-        /* an address: its peers are known now */
-        uscf->servers = pt_array_create(cf->pool, 1, sizeof(pt_http_upstream_server_t));
-        if (uscf->servers == NULL) {
-            return NULL;
-        }
-
-        us = pt_array_push(uscf->servers);
-        if (us == NULL) {
-            return NULL;
-        }
-
-        pt_memzero(us, sizeof(pt_http_upstream_server_t));
-        us->name = u->host;
-        us->addrs = u->addrs;
-        us->naddrs = u->naddrs;
-        us->weight = 1;
-        us->max_fails = 1;
-        us->fail_timeout = 10;
+    if (u->naddrs && (u->port || u->family == AF_UNIX)
+        && pt_http_upstream_add_address(cf, uscf, u) != PT_OK)
+    {
+        return NULL;
     }
+
+    umcf = pt_http_conf_get_module_main_conf(cf, pt_http_upstream_module);
 
     uscfp = pt_array_push(&umcf->upstreams);
     if (uscfp == NULL) {

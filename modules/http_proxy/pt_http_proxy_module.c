@@ -536,75 +536,44 @@ pt_http_proxy_merge_buffers(pt_conf_t *cf, pt_http_upstream_conf_t *conf,
     return PT_CONF_OK;
 }
 
-static char *
-pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
+/* Timeouts, tries and the on/off switches. */
+static void
+pt_http_proxy_merge_values(pt_http_upstream_conf_t *conf, pt_http_upstream_conf_t *prev)
 {
-    pt_http_proxy_loc_conf_t *prev = parent;
-    pt_http_proxy_loc_conf_t *conf = child;
+    pt_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 60000);
+    pt_conf_merge_msec_value(conf->send_timeout, prev->send_timeout, 60000);
+    pt_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 60000);
+    pt_conf_merge_msec_value(conf->next_upstream_timeout, prev->next_upstream_timeout, 0);
+    pt_conf_merge_uint_value(conf->next_upstream_tries, prev->next_upstream_tries, 0);
 
-    char                     *rv;
-    pt_http_core_loc_conf_t  *clcf;
+    pt_conf_merge_value(conf->buffering, prev->buffering, 1);
+    pt_conf_merge_value(conf->request_buffering, prev->request_buffering, 1);
+    pt_conf_merge_value(conf->pass_request_headers, prev->pass_request_headers, 1);
+    pt_conf_merge_value(conf->pass_request_body, prev->pass_request_body, 1);
+    pt_conf_merge_value(conf->ignore_client_abort, prev->ignore_client_abort, 0);
+    pt_conf_merge_value(conf->intercept_errors, prev->intercept_errors, 0);
 
-    pt_conf_merge_msec_value(conf->upstream.connect_timeout,
-                             prev->upstream.connect_timeout, 60000);
-    pt_conf_merge_msec_value(conf->upstream.send_timeout,
-                             prev->upstream.send_timeout, 60000);
-    pt_conf_merge_msec_value(conf->upstream.read_timeout,
-                             prev->upstream.read_timeout, 60000);
-    pt_conf_merge_msec_value(conf->upstream.next_upstream_timeout,
-                             prev->upstream.next_upstream_timeout, 0);
-    pt_conf_merge_uint_value(conf->upstream.next_upstream_tries,
-                             prev->upstream.next_upstream_tries, 0);
+    pt_conf_merge_bitmask_value(conf->ignore_headers, prev->ignore_headers,
+                                PT_CONF_BITMASK_SET);
 
-    pt_conf_merge_value(conf->upstream.buffering, prev->upstream.buffering, 1);
-    pt_conf_merge_value(conf->upstream.request_buffering,
-                        prev->upstream.request_buffering, 1);
-    pt_conf_merge_value(conf->upstream.pass_request_headers,
-                        prev->upstream.pass_request_headers, 1);
-    pt_conf_merge_value(conf->upstream.pass_request_body,
-                        prev->upstream.pass_request_body, 1);
-    pt_conf_merge_value(conf->upstream.ignore_client_abort,
-                        prev->upstream.ignore_client_abort, 0);
-    pt_conf_merge_value(conf->upstream.intercept_errors,
-                        prev->upstream.intercept_errors, 0);
-
-    rv = pt_http_proxy_merge_buffers(cf, &conf->upstream, &prev->upstream);
-    if (rv != PT_CONF_OK) {
-        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "%s", rv);
-        return PT_CONF_ERROR;
-    }
-
-    rv = pt_conf_merge_path_value(cf, &conf->upstream.temp_path,
-                                  prev->upstream.temp_path, &pt_http_proxy_temp_path);
-    if (rv != PT_CONF_OK) {
-        return rv;
-    }
-
-    pt_conf_merge_bitmask_value(conf->upstream.ignore_headers,
-                                prev->upstream.ignore_headers, PT_CONF_BITMASK_SET);
-
-    pt_conf_merge_bitmask_value(conf->upstream.next_upstream,
-                                prev->upstream.next_upstream,
+    pt_conf_merge_bitmask_value(conf->next_upstream, prev->next_upstream,
                                 (PT_CONF_BITMASK_SET|PT_HTTP_UPSTREAM_FT_ERROR
                                  |PT_HTTP_UPSTREAM_FT_TIMEOUT));
 
-    if (conf->upstream.next_upstream & PT_HTTP_UPSTREAM_FT_OFF) {
-        conf->upstream.next_upstream = PT_CONF_BITMASK_SET|PT_HTTP_UPSTREAM_FT_OFF;
+    if (conf->next_upstream & PT_HTTP_UPSTREAM_FT_OFF) {
+        conf->next_upstream = PT_CONF_BITMASK_SET|PT_HTTP_UPSTREAM_FT_OFF;
     }
+}
 
-    if (pt_http_upstream_hide_headers_merge(cf, &conf->upstream, &prev->upstream,
-                                            pt_http_proxy_hide_headers) != PT_OK)
-    {
-        return PT_CONF_ERROR;
-    }
-
-    pt_conf_merge_ptr_value(conf->body_set, prev->body_set, NULL);
-    pt_conf_merge_ptr_value(conf->method, prev->method, NULL);
-    pt_conf_merge_uint_value(conf->http_version, prev->http_version,
-                             PT_HTTP_VERSION_10);
+/* proxy_pass itself is inherited into nested and "if" locations; an "if"
+ * block gets the handler too. */
+static void
+pt_http_proxy_merge_pass(pt_conf_t *cf, pt_http_proxy_loc_conf_t *conf,
+    pt_http_proxy_loc_conf_t *prev)
+{
+    pt_http_core_loc_conf_t  *clcf;
 
     if (conf->upstream.upstream == NULL && conf->url_cv == NULL) {
-        /* proxy_pass is inherited (into nested and "if" locations) */
         conf->upstream.upstream = prev->upstream.upstream;
         conf->url = prev->url;
         conf->url_cv = prev->url_cv;
@@ -619,6 +588,42 @@ pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     {
         clcf->handler = pt_http_proxy_handler;
     }
+}
+
+static char *
+pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
+{
+    pt_http_proxy_loc_conf_t *prev = parent;
+    pt_http_proxy_loc_conf_t *conf = child;
+
+    char  *rv;
+
+    pt_http_proxy_merge_values(&conf->upstream, &prev->upstream);
+
+    rv = pt_http_proxy_merge_buffers(cf, &conf->upstream, &prev->upstream);
+    if (rv != PT_CONF_OK) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "%s", rv);
+        return PT_CONF_ERROR;
+    }
+
+    rv = pt_conf_merge_path_value(cf, &conf->upstream.temp_path,
+                                  prev->upstream.temp_path, &pt_http_proxy_temp_path);
+    if (rv != PT_CONF_OK) {
+        return rv;
+    }
+
+    if (pt_http_upstream_hide_headers_merge(cf, &conf->upstream, &prev->upstream,
+                                            pt_http_proxy_hide_headers) != PT_OK)
+    {
+        return PT_CONF_ERROR;
+    }
+
+    pt_conf_merge_ptr_value(conf->body_set, prev->body_set, NULL);
+    pt_conf_merge_ptr_value(conf->method, prev->method, NULL);
+    pt_conf_merge_uint_value(conf->http_version, prev->http_version,
+                             PT_HTTP_VERSION_10);
+
+    pt_http_proxy_merge_pass(cf, conf, prev);
 
     if (pt_http_proxy_redirect_merge(cf, conf, prev) != PT_OK) {
         return PT_CONF_ERROR;
@@ -631,10 +636,8 @@ pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
         conf->connection_close = prev->connection_close;
     }
 
-    if (conf->headers == NULL || conf->http_version != prev->http_version) {
-        if (pt_http_proxy_init_headers(cf, conf) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
+    if (conf->headers == NULL && pt_http_proxy_init_headers(cf, conf) != PT_OK) {
+        return PT_CONF_ERROR;
     }
 
     return PT_CONF_OK;
@@ -692,16 +695,53 @@ pt_http_proxy_set_vars(pt_url_t *u, pt_http_proxy_vars_t *v)
     v->uri = u->uri;
 }
 
+/* proxy_pass with variables: compiled, evaluated per request. */
+static char *
+pt_http_proxy_pass_variables(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf,
+    pt_http_core_loc_conf_t *clcf, pt_str_t *url)
+{
+    pt_http_compile_complex_value_t  ccv;
+
+    plcf->url_cv = pt_pcalloc(cf->pool, sizeof(pt_http_complex_value_t));
+    if (plcf->url_cv == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    pt_memzero(&ccv, sizeof(pt_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = url;
+    ccv.complex_value = plcf->url_cv;
+
+    if (pt_http_compile_complex_value(&ccv) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+#if (PT_HAVE_HTTP_SSL_MODULE)
+    /* "https://$host" warns if not verified; "$url" may become https */
+    if ((url->len > 8 && pt_strncasecmp(url->data, (u_char *) "https://", 8) == 0)
+        || url->data[0] == '$')
+    {
+        if (pt_http_upstream_ssl_enable(cf, url->data[0] == '$') != PT_OK) {
+            return PT_CONF_ERROR;
+        }
+    }
+#endif
+
+    plcf->url = *url;
+    plcf->location = clcf->name;
+
+    return PT_CONF_OK;
+}
+
 static char *
 pt_http_proxy_pass(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_proxy_loc_conf_t *plcf = conf;
 
-    pt_url_t                          u;
-    pt_str_t                         *value, *url;
-    pt_uint_t                         add;
-    pt_http_core_loc_conf_t          *clcf;
-    pt_http_compile_complex_value_t   ccv;
+    pt_url_t                  u;
+    pt_str_t                 *value, *url;
+    pt_uint_t                 add;
+    pt_http_core_loc_conf_t  *clcf;
 
     if (plcf->upstream.upstream || plcf->url_cv) {
         return "is duplicate";
@@ -719,35 +759,7 @@ pt_http_proxy_pass(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     url = &value[1];
 
     if (pt_http_script_variables_count(url)) {
-        plcf->url_cv = pt_pcalloc(cf->pool, sizeof(pt_http_complex_value_t));
-        if (plcf->url_cv == NULL) {
-            return PT_CONF_ERROR;
-        }
-
-        pt_memzero(&ccv, sizeof(pt_http_compile_complex_value_t));
-        ccv.cf = cf;
-        ccv.value = url;
-        ccv.complex_value = plcf->url_cv;
-
-        if (pt_http_compile_complex_value(&ccv) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
-
-#if (PT_HAVE_HTTP_SSL_MODULE)
-        /* "https://$host" warns if not verified; "$url" may become https */
-        if ((url->len > 8 && pt_strncasecmp(url->data, (u_char *) "https://", 8) == 0)
-            || url->data[0] == '$')
-        {
-            if (pt_http_upstream_ssl_enable(cf, url->data[0] == '$') != PT_OK) {
-                return PT_CONF_ERROR;
-            }
-        }
-#endif
-
-        plcf->url = *url;
-        plcf->location = clcf->name;
-
-        return PT_CONF_OK;
+        return pt_http_proxy_pass_variables(cf, plcf, clcf, url);
     }
 
     if (pt_http_proxy_schema(cf, url, &add) != PT_OK) {
@@ -795,16 +807,45 @@ pt_http_proxy_pass(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     return PT_CONF_OK;
 }
 
+/* What a proxy_pass with variables named: a group (found by its name at
+ * connect time) or, for an address, the address itself. */
+static pt_http_upstream_resolved_t *
+pt_http_proxy_resolved(pt_http_request_t *r, pt_url_t *url)
+{
+    pt_http_upstream_resolved_t  *ur;
+
+    ur = pt_pcalloc(r->pool, sizeof(pt_http_upstream_resolved_t));
+    if (ur == NULL) {
+        return NULL;
+    }
+
+    ur->host = url->host;
+    ur->port = url->port;
+    ur->no_port = url->no_port;
+
+    if (url->naddrs) {
+        ur->sockaddr = url->addrs[0].sockaddr;
+        ur->socklen = url->addrs[0].socklen;
+        ur->name = url->addrs[0].name;
+
+        if (url->family == AF_UNIX) {
+            ur->name.data = url->url.data;
+            ur->name.len = sizeof("unix:") - 1 + url->host.len;
+        }
+    }
+
+    return ur;
+}
+
 /* proxy_pass with variables, per request: the address or group, and the
  * vars; PT_ERROR (logged) for a bad value. */
 pt_int_t
 pt_http_proxy_eval(pt_http_request_t *r, pt_http_proxy_ctx_t *ctx,
     pt_http_proxy_loc_conf_t *plcf)
 {
-    pt_str_t                      proxy;
-    pt_url_t                      url;
-    pt_http_upstream_t           *u;
-    pt_http_upstream_resolved_t  *ur;
+    pt_str_t             proxy;
+    pt_url_t             url;
+    pt_http_upstream_t  *u;
 
     if (pt_http_complex_value(r, plcf->url_cv, &proxy) != PT_OK) {
         return PT_ERROR;
@@ -858,29 +899,9 @@ pt_http_proxy_eval(pt_http_request_t *r, pt_http_proxy_ctx_t *ctx,
         ctx->vars.uri.len = url.uri.len + 1;
     }
 
-    ur = pt_pcalloc(r->pool, sizeof(pt_http_upstream_resolved_t));
-    if (ur == NULL) {
-        return PT_ERROR;
-    }
+    u->resolved = pt_http_proxy_resolved(r, &url);
 
-    u->resolved = ur;
-
-    ur->host = url.host;
-    ur->port = url.port;
-    ur->no_port = url.no_port;
-
-    if (url.naddrs) {
-        ur->sockaddr = url.addrs[0].sockaddr;
-        ur->socklen = url.addrs[0].socklen;
-        ur->name = url.addrs[0].name;
-
-        if (url.family == AF_UNIX) {
-            ur->name.data = url.url.data;
-            ur->name.len = sizeof("unix:") - 1 + url.host.len;
-        }
-    }
-
-    return PT_OK;
+    return u->resolved ? PT_OK : PT_ERROR;
 }
 
 static char *

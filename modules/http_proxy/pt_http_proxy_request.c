@@ -303,72 +303,67 @@ pt_http_proxy_body_length(pt_http_request_t *r, pt_http_proxy_loc_conf_t *plcf,
     return rb->received;
 }
 
-pt_int_t
-pt_http_proxy_create_request(pt_http_request_t *r)
+/* The parts of the request head, evaluated once. */
+typedef struct {
+    pt_str_t                  method;
+    pt_str_t                  uri;
+    pt_str_t                  body_set;
+    pt_str_t                 *values;       /* of plcf->headers */
+    off_t                     body_len;     /* -1: none, -2: chunked */
+    u_char                    num[PT_OFF_T_LEN];
+    size_t                    num_len;
+} pt_http_proxy_head_t;
+
+/* Evaluates the parts and returns the head's size, or 0 on error. */
+static size_t
+pt_http_proxy_head_size(pt_http_request_t *r, pt_http_proxy_loc_conf_t *plcf,
+    pt_http_proxy_ctx_t *ctx, pt_http_proxy_head_t *hd)
 {
-    u_char                    *p, num[PT_OFF_T_LEN];
-    off_t                      body_len;
-    size_t                     len, num_len;
-    pt_buf_t                  *b;
-    pt_str_t                   method, uri, body_set, *values;
-    pt_uint_t                  i;
-    pt_chain_t                *cl, **ll, *bcl;
-    pt_http_header_t          *h;
-    pt_http_upstream_t        *u;
-    pt_http_proxy_ctx_t       *ctx;
-    pt_http_proxy_header_t    *ph;
-    pt_http_proxy_loc_conf_t  *plcf;
+    size_t                   len;
+    pt_uint_t                i;
+    pt_http_header_t        *h;
+    pt_http_proxy_header_t  *ph;
 
-    u = r->upstream;
-    ctx = pt_http_get_module_ctx(r, pt_http_proxy_module);
-    plcf = pt_http_get_module_loc_conf(r, pt_http_proxy_module);
+    hd->method = r->method_name;
 
-    method = r->method_name;
-
-    if (plcf->method && pt_http_complex_value(r, plcf->method, &method) != PT_OK) {
-        return PT_ERROR;
+    if ((plcf->method && pt_http_complex_value(r, plcf->method, &hd->method) != PT_OK)
+        || pt_http_proxy_target(r, ctx, plcf, &hd->uri) != PT_OK)
+    {
+        return 0;
     }
 
-    if (pt_http_proxy_target(r, ctx, plcf, &uri) != PT_OK) {
-        return PT_ERROR;
+    hd->body_set.len = 0;
+
+    if (plcf->body_set && pt_http_complex_value(r, plcf->body_set, &hd->body_set) != PT_OK) {
+        return 0;
     }
 
-    u->uri = uri;
-
-    body_set.len = 0;
-
-    if (plcf->body_set && pt_http_complex_value(r, plcf->body_set, &body_set) != PT_OK) {
-        return PT_ERROR;
-    }
-
-    len = method.len + 1 + uri.len + sizeof(" HTTP/1.1" CRLF) - 1 + 2;
+    len = hd->method.len + 1 + hd->uri.len + sizeof(" HTTP/1.1" CRLF) - 1 + 2;
 
     ph = plcf->headers->elts;
 
-    values = pt_palloc(r->pool, plcf->headers->nelts * sizeof(pt_str_t));
-    if (values == NULL) {
-        return PT_ERROR;
+    hd->values = pt_palloc(r->pool, plcf->headers->nelts * sizeof(pt_str_t));
+    if (hd->values == NULL) {
+        return 0;
     }
 
     for (i = 0; i < plcf->headers->nelts; i++) {
-        if (pt_http_complex_value(r, &ph[i].value, &values[i]) != PT_OK) {
-            return PT_ERROR;
+        if (pt_http_complex_value(r, &ph[i].value, &hd->values[i]) != PT_OK) {
+            return 0;
         }
 
-        if (values[i].len) {
-            len += ph[i].name.len + 2 + values[i].len + 2;
+        if (hd->values[i].len) {
+            len += ph[i].name.len + 2 + hd->values[i].len + 2;
         }
     }
 
-    body_len = pt_http_proxy_body_length(r, plcf, &body_set);
-    num_len = 0;
+    hd->body_len = pt_http_proxy_body_length(r, plcf, &hd->body_set);
 
-    if (body_len >= 0) {
-        num_len = pt_uint_to_str(num, (uint64_t) body_len) - num;
-        len += sizeof("Content-Length: " CRLF) - 1 + num_len;
+    if (hd->body_len >= 0) {
+        hd->num_len = pt_uint_to_str(hd->num, (uint64_t) hd->body_len) - hd->num;
+        len += sizeof("Content-Length: " CRLF) - 1 + hd->num_len;
 
-    } else if (body_len == -2) {
-        ctx->chunked_body = 1;
+    } else if (hd->body_len == -2) {
         len += sizeof("Transfer-Encoding: chunked" CRLF) - 1;
     }
 
@@ -380,16 +375,20 @@ pt_http_proxy_create_request(pt_http_request_t *r)
         });
     }
 
-    b = pt_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return PT_ERROR;
-    }
+    return len;
+}
 
-    p = b->last;
+static u_char *
+pt_http_proxy_head_write(pt_http_request_t *r, pt_http_proxy_loc_conf_t *plcf,
+    pt_http_proxy_head_t *hd, u_char *p)
+{
+    pt_uint_t                i;
+    pt_http_header_t        *h;
+    pt_http_proxy_header_t  *ph;
 
-    p = pt_cpymem(p, method.data, method.len);
+    p = pt_cpymem(p, hd->method.data, hd->method.len);
     *p++ = ' ';
-    p = pt_cpymem(p, uri.data, uri.len);
+    p = pt_cpymem(p, hd->uri.data, hd->uri.len);
 
     if (plcf->http_version == PT_HTTP_VERSION_11) {
         p = pt_cpymem(p, " HTTP/1.1" CRLF, sizeof(" HTTP/1.1" CRLF) - 1);
@@ -397,23 +396,25 @@ pt_http_proxy_create_request(pt_http_request_t *r)
         p = pt_cpymem(p, " HTTP/1.0" CRLF, sizeof(" HTTP/1.0" CRLF) - 1);
     }
 
+    ph = plcf->headers->elts;
+
     for (i = 0; i < plcf->headers->nelts; i++) {
-        if (values[i].len == 0) {
+        if (hd->values[i].len == 0) {
             continue;
         }
 
         p = pt_cpymem(p, ph[i].name.data, ph[i].name.len);
         *p++ = ':'; *p++ = ' ';
-        p = pt_cpymem(p, values[i].data, values[i].len);
+        p = pt_cpymem(p, hd->values[i].data, hd->values[i].len);
         *p++ = CR; *p++ = LF;
     }
 
-    if (body_len >= 0) {
+    if (hd->body_len >= 0) {
         p = pt_cpymem(p, "Content-Length: ", sizeof("Content-Length: ") - 1);
-        p = pt_cpymem(p, num, num_len);
+        p = pt_cpymem(p, hd->num, hd->num_len);
         *p++ = CR; *p++ = LF;
 
-    } else if (body_len == -2) {
+    } else if (hd->body_len == -2) {
         p = pt_cpymem(p, "Transfer-Encoding: chunked" CRLF,
                       sizeof("Transfer-Encoding: chunked" CRLF) - 1);
     }
@@ -431,56 +432,98 @@ pt_http_proxy_create_request(pt_http_request_t *r)
 
     *p++ = CR; *p++ = LF;
 
-    b->last = p;
+    return p;
+}
 
-    cl = pt_alloc_chain_link(r->pool);
-    if (cl == NULL) {
-        return PT_ERROR;
-    }
-
-    cl->buf = b;
-    cl->next = NULL;
-    u->request_bufs = cl;
-    ll = &cl->next;
+/* The body after the head: proxy_set_body's, or the whole body read
+ * (memory buffers or one file buffer).  A streamed body is added as it
+ * arrives (pt_http_upstream_request.c). */
+static pt_int_t
+pt_http_proxy_body_chain(pt_http_request_t *r, pt_http_proxy_loc_conf_t *plcf,
+    pt_http_proxy_head_t *hd, pt_chain_t **ll)
+{
+    pt_buf_t    *b;
+    pt_chain_t  *bcl;
 
     if (plcf->body_set) {
-        if (body_set.len) {
-            b = pt_calloc_buf(r->pool);
-            *ll = pt_alloc_chain_link(r->pool);
-
-            if (b == NULL || *ll == NULL) {
-                return PT_ERROR;
-            }
-
-            b->memory = 1;
-            b->pos = body_set.data;
-            b->last = body_set.data + body_set.len;
-            (*ll)->buf = b;
-            (*ll)->next = NULL;
+        if (hd->body_set.len == 0) {
+            return PT_OK;
         }
+
+        b = pt_calloc_buf(r->pool);
+        *ll = pt_alloc_chain_link(r->pool);
+
+        if (b == NULL || *ll == NULL) {
+            return PT_ERROR;
+        }
+
+        b->memory = 1;
+        b->pos = hd->body_set.data;
+        b->last = hd->body_set.data + hd->body_set.len;
+        (*ll)->buf = b;
+        (*ll)->next = NULL;
 
         return PT_OK;
     }
 
-    if (plcf->upstream.pass_request_body && r->request_body
-        && !r->request_body_no_buffering)
+    if (!plcf->upstream.pass_request_body || r->request_body == NULL
+        || r->request_body_no_buffering)
     {
-        /* the whole body: memory buffers or one file buffer */
-        for (bcl = r->request_body->bufs; bcl; bcl = bcl->next) {
-            *ll = pt_alloc_chain_link(r->pool);
-            if (*ll == NULL) {
-                return PT_ERROR;
-            }
-
-            (*ll)->buf = bcl->buf;
-            (*ll)->next = NULL;
-            ll = &(*ll)->next;
-        }
+        return PT_OK;
     }
 
-    u->request_chunked = ctx->chunked_body;
+    for (bcl = r->request_body->bufs; bcl; bcl = bcl->next) {
+        *ll = pt_alloc_chain_link(r->pool);
+        if (*ll == NULL) {
+            return PT_ERROR;
+        }
+
+        (*ll)->buf = bcl->buf;
+        (*ll)->next = NULL;
+        ll = &(*ll)->next;
+    }
 
     return PT_OK;
+}
+
+pt_int_t
+pt_http_proxy_create_request(pt_http_request_t *r)
+{
+    size_t                     len;
+    pt_buf_t                  *b;
+    pt_chain_t                *cl;
+    pt_http_upstream_t        *u;
+    pt_http_proxy_ctx_t       *ctx;
+    pt_http_proxy_head_t       hd;
+    pt_http_proxy_loc_conf_t  *plcf;
+
+    u = r->upstream;
+    ctx = pt_http_get_module_ctx(r, pt_http_proxy_module);
+    plcf = pt_http_get_module_loc_conf(r, pt_http_proxy_module);
+
+    len = pt_http_proxy_head_size(r, plcf, ctx, &hd);
+    if (len == 0) {
+        return PT_ERROR;
+    }
+
+    u->uri = hd.uri;
+    ctx->chunked_body = (hd.body_len == -2);
+    u->request_chunked = ctx->chunked_body;
+
+    b = pt_create_temp_buf(r->pool, len);
+    cl = pt_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return PT_ERROR;
+    }
+
+    b->last = pt_http_proxy_head_write(r, plcf, &hd, b->last);
+
+    cl->buf = b;
+    cl->next = NULL;
+    u->request_bufs = cl;
+
+    return pt_http_proxy_body_chain(r, plcf, &hd, &cl->next);
 }
 
 pt_int_t

@@ -82,7 +82,7 @@ sub _pick { return $_[int(rand(@_))] }
 # strings, "{", "}", ";", words and runs of space.
 sub _pieces {
     my ($text) = @_;
-    return $text =~ /("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[{};]|[^\s{};"']+|\s+)/gs;
+    return $text =~ /("(?:[^"\\]++|\\.)*+"?|'(?:[^'\\]++|\\.)*+'?|[{};]|[^\s{};"']++|\s++)/gs;
 }
 
 # Indices of the pieces that are not space.

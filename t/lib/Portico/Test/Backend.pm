@@ -25,6 +25,9 @@ package Portico::Test::Backend;
 #   .../echo            200 with the request body
 #   anything else       200, body NAME
 #
+# ".../closeafter/N" closes without an answer the connection's requests
+# after the Nth (a keepalive connection the backend dropped).
+#
 # A segment "/NAME=ACTION" applies to backend NAME only, ACTION being a
 # status ("/a=500"), "close", "reset", "partial" or "sleepSECS"
 # ("/a=sleep2"); the other backends answer 200.
@@ -98,10 +101,13 @@ sub _serve {
     my ($c, $o) = @_;
     my $buf = '';
     my $name = $o->{name} // 'backend';
+    my $nreq = 0;
     while (1) {
         my $r = read_request($c, \$buf) or return;
         _log($o, $r);
+        $nreq++;
         my $u = $r->{uri};
+        return if $u =~ m{/closeafter/(\d+)} && $nreq > $1;
         my $close = ($r->{headers}{connection} // '') =~ /close/i || $r->{version} eq '1.0';
         my @h = ("X-Backend: $name", "X-Pid: $$");
 
