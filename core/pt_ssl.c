@@ -148,7 +148,14 @@ pt_ssl_create(pt_conf_t *cf, pt_ssl_t *ssl, pt_uint_t protocols,
     SSL_CTX_set_mode(ssl->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                                | SSL_MODE_ENABLE_PARTIAL_WRITE);
 
-    SSL_CTX_set_read_ahead(ssl->ctx, 0);
+    /*
+     * Read ahead: one read(2) takes whatever the socket holds instead of a
+     * 5-byte record header and then its body, which halves the reads of a
+     * handshake.  ev->ready stays exact: OpenSSL still reports WANT_READ
+     * only after the socket said EAGAIN, and pt_ssl_recv() keeps reading
+     * until then (or until the caller's buffer is full, leaving ready set).
+     */
+    SSL_CTX_set_read_ahead(ssl->ctx, 1);
 
     SSL_CTX_set_default_passwd_cb(ssl->ctx, pt_ssl_password_callback);
     SSL_CTX_set_default_passwd_cb_userdata(ssl->ctx, NULL);

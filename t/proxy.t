@@ -85,6 +85,12 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_8081%%;
             proxy_hide_header X-Secret;
             proxy_pass_header Server;
+            add_header X-Cookie-B "$upstream_cookie_b";
+            add_header X-Up-Public "$upstream_http_x_public";
+            add_header X-Up-Addr "$upstream_addr";
+        }
+        location /byname/ {
+            proxy_pass http://localhost:%%PORT_8081%%;
         }
         location /redir/ {
             proxy_pass http://127.0.0.1:%%PORT_8081%%/r/;
@@ -151,7 +157,7 @@ $t->wait_for_port($t->port(8081));
 for (1 .. 50) { last if -S $t->testdir . '/backend.sock'; select undef, undef, undef, 0.1 }
 
 $t->run;
-$t->plan(52);
+$t->plan(56);
 
 sub get {
     my ($path, %o) = @_;
@@ -261,8 +267,15 @@ is($p->{header}{'x-private'}, undef, 'a field the upstream Connection names is d
 is(join(',', map { $_->[1] } grep { lc $_->[0] eq 'set-cookie' } @{$p->{headers}}),
    'a=1,b=2', 'repeated Set-Cookie kept');
 
+is($p->{header}{'x-cookie-b'}, '2', '$upstream_cookie_NAME');
+is($p->{header}{'x-up-public'}, 'ok', '$upstream_http_NAME');
+is($p->{header}{'x-up-addr'}, '127.0.0.1:' . $t->port(8081), '$upstream_addr');
+
 $p = get('/plain');
 like($p->{header}{server}, qr/^portico/, 'upstream Server replaced by default');
+
+$p = get('/byname/n');
+is(line($p), 'GET /byname/n HTTP/1.0', 'a host name resolved at load: proxy_pass http://localhost');
 
 $p = get('/plain', method => 'HEAD');
 is($p->{status}, 200, 'HEAD status');

@@ -29,6 +29,9 @@ http {
     client_max_body_size 10m;
     client_body_buffer_size 16k;
 
+    upstream pair_s { server 127.0.0.1:%%PORT_8081%%; server 127.0.0.1:%%PORT_8083%%; }
+    upstream pair_b { server 127.0.0.1:%%PORT_8081%%; server 127.0.0.1:%%PORT_8083%%; }
+
     server {
         listen 127.0.0.1:%%PORT_8080%%;
         server_name localhost;
@@ -60,6 +63,14 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_8081%%;
             client_max_body_size 10;
         }
+        location /sretry/ {
+            proxy_pass http://pair_s;
+            proxy_request_buffering off;
+            proxy_http_version 1.1;
+        }
+        location /bretry/ {
+            proxy_pass http://pair_b;
+        }
     }
 }
 EOF
@@ -67,10 +78,13 @@ EOF
 my $d = $t->testdir;
 $t->run_daemon(\&backend, port => $t->port(8081), name => 'a');
 $t->run_daemon(\&timing_backend, $t->port(8082), "$d/timing.log");
-$t->wait_for_port($t->port($_)) for 8081, 8082;
+$t->run_daemon(\&backend, port => $t->port(8083), name => 'c');
+$t->wait_for_port($t->port($_)) for 8081, 8082, 8083;
 
 $t->run;
-$t->plan(29);
+$t->plan(31);
+
+$t->expect_errors(qr/upstream prematurely closed/, qr/recv\(\) failed/);
 
 sub req {
     my ($raw, %o) = @_;
@@ -130,6 +144,15 @@ is(http_status($r[2]), 200, 'keepalive: the next request after a discarded body'
 
 ###############################################################################
 # streaming
+
+# a PUT is retried on the next peer when its body was buffered, not once a
+# streamed body went out
+$p = req("PUT /bretry/a=reset/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+         . "Content-Length: 4\r\n\r\ndata");
+is($p->{body}, 'data', 'buffered body: retried on the next peer');
+$p = req("PUT /sretry/a=reset/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+         . "Content-Length: 4\r\n\r\ndata");
+is($p->{status}, 502, 'streamed body: not sent to another peer');
 
 sub timing_log {
     my @l = split /\n/, ($t->read_file('timing.log') // '');

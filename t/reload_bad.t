@@ -2,7 +2,8 @@
 
 # A reload with a broken config never takes down a running server: with a
 # config that includes itself, one nesting blocks 100000 deep, one that
-# includes a FIFO, and thirty times a randomly mutated config (t/lib/Portico/ConfFuzz.pm) that
+# includes a FIFO, one listening on a port in use (fine for -t, fails when
+# applied), and thirty times a randomly mutated config (t/lib/Portico/ConfFuzz.pm) that
 # "portico -t" rejects is written and the master gets HUP; after each, the
 # master logs that the reconfiguration failed, stays the same process, keeps
 # its workers, and requests are served by the old config.  Then the good
@@ -19,6 +20,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Portico::Test;
@@ -112,14 +114,20 @@ my $fz = Portico::ConfFuzz->new(seed => $SEED, self => 'portico.conf', long_max 
 my $base = good('v0');
 my (@problems, $rounds);
 
-# first the two that recurse (an include of itself, blocks nested deep)
-# and one that could block (an include of a FIFO nobody writes to)
+# first the two that recurse (an include of itself, blocks nested deep),
+# one that could block (an include of a FIFO nobody writes to) and one
+# that fails only when applied
 POSIX::mkfifo("$dir/fifo.conf", 0600) or die "mkfifo: $!";
+my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1,
+    ReuseAddr => 0) or die "listen: $!";
+my $busy_port = $busy->sockport;
 my @fixed = (
     ["include portico.conf", "include portico.conf;\n$base"],
     ["100000 nested locations", $base =~ s/(location \/ \{)/
         "location \/n\/ {\n" x 100_000 . "}\n" x 100_000 . $1/er],
     ["include fifo.conf", "include fifo.conf;\n$base\nbroken_after_the_fifo;\n"],
+    # valid for -t, but the new port cannot be bound: fails at apply time
+    ["listen on a port in use", $base =~ s/(listen [^;]*;)/$1\n        listen 127.0.0.1:$busy_port;/r],
 );
 
 for my $round (1 - @fixed .. $ROUNDS) {
@@ -163,7 +171,7 @@ for my $round (1 - @fixed .. $ROUNDS) {
 }
 
 is($rounds, $ROUNDS, "$ROUNDS rejected mutations found");
-is("@problems", '', "$ROUNDS + 3 reloads with a broken config: master, workers and "
+is("@problems", '', "$ROUNDS + 4 reloads with a broken config: master, workers and "
     . "old config unharmed (seed $SEED)");
 is($t->master_pid, $master, 'the same master');
 

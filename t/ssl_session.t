@@ -69,7 +69,7 @@ sub conf {
 
 $t->write_file('portico.conf', conf('ssl_session_ticket_key k1.key;'));
 $t->run;
-$t->plan(21);
+$t->plan(23);
 
 # One connection with openssl s_client: resumes the session in file $in
 # (if any), saves the newest session to $out (if any).  Returns (1 if
@@ -113,6 +113,17 @@ for my $case ([$p_cache, 'tls1_2', 'shared cache, TLSv1.2 session ids'],
     my ($fail, $workers) = resume_many($case->[0], $case->[1], 24);
     is($fail, 0, "$case->[2]: every one of 24 resumptions succeeded");
     is($workers, 2, "$case->[2]: resumed on both workers");
+}
+
+# TLSv1.3 clients use each ticket once (RFC 8446 C.4), as wrk and browsers
+# do: a resumption must bring a new ticket, or every other connection is
+# a full handshake
+for my $port ($p_ticket, $p_keys) {
+    unlink "$d/r1.pem", "$d/r2.pem";
+    conn($port, 'tls1_3', undef, 'r1.pem');
+    conn($port, 'tls1_3', 'r1.pem', 'r2.pem');
+    ok(-s "$d/r2.pem" && (conn($port, 'tls1_3', 'r2.pem'))[0],
+        "TLSv1.3 ticket renewed on resumption (port $port)");
 }
 
 my ($fail) = resume_many($p_off, 'tls1_2', 4);

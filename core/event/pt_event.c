@@ -19,6 +19,7 @@
 static char *pt_events_block(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_event_init_conf(pt_cycle_t *cycle, void *conf);
 static char *pt_event_use(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+static char *pt_event_check_connections(pt_conf_t *cf, void *post, void *data);
 static void *pt_event_core_create_conf(pt_cycle_t *cycle);
 static char *pt_event_core_init_conf(pt_cycle_t *cycle, void *conf);
 static pt_int_t pt_event_core_init_module(pt_cycle_t *cycle);
@@ -79,6 +80,8 @@ pt_module_t  pt_events_module = {
 
 static pt_str_t  event_core_name = pt_string("event_core");
 
+static pt_conf_post_t  pt_event_connections_post = { pt_event_check_connections };
+
 static pt_command_t  pt_event_core_commands[] = {
 
     { pt_string("worker_connections"),
@@ -86,7 +89,7 @@ static pt_command_t  pt_event_core_commands[] = {
       pt_conf_set_num_slot,
       0,
       offsetof(pt_event_conf_t, connections),
-      NULL },
+      &pt_event_connections_post },
 
     { pt_string("use"),
       PT_EVENT_CONF|PT_CONF_TAKE1,
@@ -309,6 +312,24 @@ pt_event_core_create_conf(pt_cycle_t *cycle)
     ecf->name = PT_CONF_UNSET_PTR;
 
     return ecf;
+}
+
+
+/* The init_conf check below, made where the value is read, so that the
+ * error names the file and line. */
+static char *
+pt_event_check_connections(pt_conf_t *cf, void *post, void *data)
+{
+    pt_uint_t  *np = data;
+
+    if (*np < 2) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "%" PRIuPTR " worker_connections are not enough",
+                          (uintptr_t) *np);
+        return PT_CONF_ERROR;
+    }
+
+    return PT_CONF_OK;
 }
 
 

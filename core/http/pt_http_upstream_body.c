@@ -210,7 +210,7 @@ pt_http_upstream_send_response(pt_http_request_t *r, pt_http_upstream_t *u)
     if (r->header_only) {
         /* HEAD, 204, 304: the upstream sent no body (or one nobody asked
          * for, and the connection is not reused then) */
-        if (u->length != 0) {
+        if (u->length != 0 || u->buffer.pos != u->buffer.last) {
             u->keepalive = 0;
         }
 
@@ -461,6 +461,7 @@ static pt_uint_t
 pt_http_upstream_spill(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_http_upstream_pipe_t *p)
 {
+    off_t        written;
     pt_buf_t    *prev;
     pt_uint_t    freed;
     pt_chain_t  *cl;
@@ -473,6 +474,7 @@ pt_http_upstream_spill(pt_http_request_t *r, pt_http_upstream_t *u,
 
     freed = 0;
     prev = NULL;
+    written = 0;
 
     for (cl = p->in; cl; cl = cl->next) {
 
@@ -481,11 +483,16 @@ pt_http_upstream_spill(pt_http_request_t *r, pt_http_upstream_t *u,
             continue;
         }
 
+        /* at most proxy_temp_file_write_size per spill: the disk write
+         * blocks the worker */
         if (p->temp_written + (cl->buf->last - cl->buf->pos)
-            > u->conf->max_temp_file_size)
+            > u->conf->max_temp_file_size
+            || (written && written >= (off_t) u->conf->temp_file_write_size))
         {
             break;
         }
+
+        written += cl->buf->last - cl->buf->pos;
 
         if (pt_http_upstream_spill_buf(r, p, cl, &prev) != PT_OK) {
             p->no_temp = 1;

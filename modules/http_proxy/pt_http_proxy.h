@@ -72,6 +72,7 @@ typedef struct {
 
     /* a streamed request body sent chunked (length unknown) */
     unsigned                    chunked_body:1;
+    unsigned                    head:1;         /* the method sent is HEAD */
     unsigned                    body_started:1;
 } pt_http_proxy_ctx_t;
 

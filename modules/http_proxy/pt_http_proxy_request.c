@@ -508,6 +508,7 @@ pt_http_proxy_create_request(pt_http_request_t *r)
 
     u->uri = hd.uri;
     ctx->chunked_body = (hd.body_len == -2);
+    ctx->head = pt_str_eq_lit(&hd.method, "HEAD");
     u->request_chunked = ctx->chunked_body;
 
     b = pt_create_temp_buf(r->pool, len);

@@ -425,7 +425,7 @@ pt_http_proxy_input_filter_init(pt_http_request_t *r)
     }
 
     if (status == PT_HTTP_NO_CONTENT || status == PT_HTTP_NOT_MODIFIED
-        || r->method == PT_HTTP_HEAD)
+        || ctx->head)
     {
         u->length = 0;
         u->input_filter = pt_http_proxy_length_filter;

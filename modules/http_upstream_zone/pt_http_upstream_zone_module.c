@@ -335,7 +335,7 @@ pt_http_upstream_init_zone(pt_shm_zone_t *shm_zone, void *data)
 {
     pt_uint_t                       i;
     pt_slab_pool_t                 *shpool;
-    pt_http_upstream_zone_group_t  *old, *g, **gp;
+    pt_http_upstream_zone_group_t  *old, *g, *head, **gp;
     pt_http_upstream_srv_conf_t    *uscf, **uscfp;
     pt_http_upstream_main_conf_t   *umcf;
 
@@ -347,8 +347,10 @@ pt_http_upstream_init_zone(pt_shm_zone_t *shm_zone, void *data)
 
     pt_shmtx_lock(&shpool->mutex);
 
-    gp = (pt_http_upstream_zone_group_t **) &shpool->data;
-    *gp = NULL;
+    /* the root changes only when every group is in place: a reload that
+     * fails here leaves the zone as the running cycle knows it */
+    head = NULL;
+    gp = &head;
 
     uscfp = umcf->upstreams.elts;
 
@@ -374,6 +376,8 @@ pt_http_upstream_init_zone(pt_shm_zone_t *shm_zone, void *data)
         *gp = g;
         gp = &g->next;
     }
+
+    shpool->data = head;
 
     pt_shmtx_unlock(&shpool->mutex);
 

@@ -30,7 +30,7 @@ package Portico::Test::Backend;
 #
 # A segment "/NAME=ACTION" applies to backend NAME only, ACTION being a
 # status ("/a=500"), "close", "reset", "partial" or "sleepSECS"
-# ("/a=sleep2"); the other backends answer 200.
+# ("/a=sleep2"); the other backends ignore the segment.
 #
 # Answers carry "X-Backend: NAME" and "X-Pid: PID".
 
@@ -116,8 +116,8 @@ sub _serve {
             $u = $a =~ /^\d{3}$/ ? "/status/$a"
                : $a =~ /^sleep([\d.]+)$/ ? "/sleep/$1"
                : "/$a";
-        } elsif ($u =~ m{/\w+=\w+}) {
-            $u = '/';
+        } else {
+            $u =~ s{/\w+=[\w.]+}{}g;
         }
 
         if ($u =~ m{/close(?:\?|$)}) {
