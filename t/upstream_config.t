@@ -37,7 +37,7 @@ sub bad {
 
 my $srv = 'server { listen 127.0.0.1:%%PORT_8080%%; location / { proxy_pass http://u; } }';
 
-$t->plan(18);
+$t->plan(23);
 
 my ($st, $out) = check(<<'EOF');
     upstream u {
@@ -86,6 +86,25 @@ bad('server { listen 127.0.0.1:%%PORT_8080%%; location / { proxy_pass ftp://x; }
     qr/invalid URL prefix in "ftp:\/\/x"/, 'not http://');
 bad("upstream u { server 127.0.0.1:1; server 127.0.0.1:2 backup; hash \$uri; } $srv",
     qr/"backup" servers are not supported by "hash"/, 'hash after a backup server');
+bad("upstream u { server 127.0.0.1:1; server 127.0.0.1:2 backup; hash \$uri consistent; } "
+    . $srv,
+    qr/"backup" servers are not supported by "hash" in upstream "u" in .*check\.conf:\d+/,
+    'consistent hash after a backup server');
+bad("upstream u { server 127.0.0.1:1; server 127.0.0.1:2 backup; ip_hash; } "
+    . $srv,
+    qr/"backup" servers are not supported by "ip_hash" in upstream "u" in .*check\.conf:\d+/,
+    'ip_hash after a backup server');
+bad("upstream u { server 127.0.0.1:1; server 127.0.0.1:2 backup; random two; } "
+    . $srv,
+    qr/"backup" servers are not supported by "random" in upstream "u" in .*check\.conf:\d+/,
+    'random after a backup server');
+bad("upstream u { server 127.0.0.1:1; hash \$uri bogus; } $srv",
+    qr/invalid parameter "bogus"/, 'hash with an unknown parameter');
+{
+    my ($st, $out) = check("upstream u { server 127.0.0.1:1; least_conn; ip_hash; } $srv");
+    ok(!$st && $out =~ /\[warn\].*load balancing method redefined/,
+       'a second balancing method: a warning, the config passes') or diag($out);
+}
 bad("upstream u { server 127.0.0.1:1; ip_hash; server 127.0.0.1:2 backup; } $srv",
     qr/balancing method does not support parameter "backup"/, 'backup after ip_hash');
 bad("upstream u { random; server 127.0.0.1:1; server 127.0.0.1:2 backup; } $srv",

@@ -22,6 +22,8 @@ static pt_int_t pt_http_process_request_uri(pt_http_request_t *r);
 static pt_int_t pt_http_process_request_header(pt_http_request_t *r);
 static void pt_http_process_request(pt_http_request_t *r);
 static pt_int_t pt_http_set_virtual_server(pt_http_request_t *r, pt_str_t *host);
+static pt_int_t pt_http_use_host(pt_http_request_t *r, pt_str_t *host,
+    pt_uint_t lowcase);
 
 static pt_int_t pt_http_process_header_line(pt_http_request_t *r,
     pt_http_header_t *h, pt_uint_t offset);
@@ -151,23 +153,36 @@ pt_http_request_line_done(pt_http_request_t *r)
             return PT_ERROR;
         }
 
-        if (lowcase) {
-            host.data = pt_pstrdup(r->pool, &host);
-            if (host.data == NULL) {
-                pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
-                return PT_ERROR;
-            }
-            pt_strlow(host.data, host.data, host.len);
-        }
-
-        if (pt_http_set_virtual_server(r, &host) == PT_ERROR) {
+        if (pt_http_use_host(r, &host, lowcase) != PT_OK) {
             return PT_ERROR;
         }
-
-        r->headers_in.server = host;
     }
 
     return PT_OK;
+}
+
+/* The start of both handlers that read the request head: the event's
+ * request, or NULL when a timeout or a connection error ended it. */
+static pt_http_request_t *
+pt_http_request_head_event(pt_event_t *rev)
+{
+    pt_connection_t    *c;
+    pt_http_request_t  *r;
+
+    c = rev->data;
+    r = c->data;
+
+    if (rev->timedout) {
+        pt_http_request_timed_out(r);
+        return NULL;
+    }
+
+    if (c->close && c->error) {
+        pt_http_close_request(r, 0);
+        return NULL;
+    }
+
+    return r;
 }
 
 void
@@ -178,19 +193,12 @@ pt_http_process_request_line(pt_event_t *rev)
     pt_connection_t     *c;
     pt_http_request_t   *r;
 
+    r = pt_http_request_head_event(rev);
+    if (r == NULL) {
+        return;
+    }
+
     c = rev->data;
-    r = c->data;
-
-    if (rev->timedout) {
-        pt_http_request_timed_out(r);
-        return;
-    }
-
-    if (c->close && c->error) {
-        pt_http_close_request(r, 0);
-        return;
-    }
-
     rc = PT_AGAIN;
 
     for ( ;; ) {
@@ -392,19 +400,12 @@ pt_http_process_request_headers(pt_event_t *rev)
     pt_http_request_t        *r;
     pt_http_core_srv_conf_t  *cscf;
 
+    r = pt_http_request_head_event(rev);
+    if (r == NULL) {
+        return;
+    }
+
     c = rev->data;
-    r = c->data;
-
-    if (rev->timedout) {
-        pt_http_request_timed_out(r);
-        return;
-    }
-
-    if (c->close && c->error) {
-        pt_http_close_request(r, 0);
-        return;
-    }
-
     rc = PT_AGAIN;
 
     for ( ;; ) {
@@ -741,20 +742,34 @@ pt_http_process_host(pt_http_request_t *r, pt_http_header_t *h, pt_uint_t offset
         return PT_OK;
     }
 
+    return pt_http_use_host(r, &host, lowcase);
+}
+
+/* A validated host (of the request line or the Host header) becomes the
+ * request's server name, in lower case (lowcase: it has upper-case
+ * letters, so it is copied first), and chooses the virtual server.
+ * PT_ERROR: the request is finalized. */
+static pt_int_t
+pt_http_use_host(pt_http_request_t *r, pt_str_t *host, pt_uint_t lowcase)
+{
+    pt_str_t  name;
+
+    name = *host;
+
     if (lowcase) {
-        host.data = pt_pstrdup(r->pool, &host);
-        if (host.data == NULL) {
+        name.data = pt_pstrdup(r->pool, host);
+        if (name.data == NULL) {
             pt_http_close_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
             return PT_ERROR;
         }
-        pt_strlow(host.data, host.data, host.len);
+        pt_strlow(name.data, name.data, name.len);
     }
 
-    if (pt_http_set_virtual_server(r, &host) == PT_ERROR) {
+    if (pt_http_set_virtual_server(r, &name) == PT_ERROR) {
         return PT_ERROR;
     }
 
-    r->headers_in.server = host;
+    r->headers_in.server = name;
 
     return PT_OK;
 }

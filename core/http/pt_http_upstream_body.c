@@ -171,6 +171,65 @@ pt_http_upstream_client_timer(pt_http_request_t *r)
     }
 }
 
+/* The timeouts a pass of the buffered or unbuffered body starts with.
+ * PT_ERROR: the upstream's read timed out (logged, an upstream error);
+ * PT_DONE: the client's send timed out and the request is finalized
+ * (408); PT_OK: neither. */
+static pt_int_t
+pt_http_upstream_body_timeouts(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_uint_t from_upstream)
+{
+    pt_connection_t  *c, *uc;
+
+    c = r->connection;
+    uc = u->peer.connection;
+
+    if (from_upstream && uc->read->timedout) {
+        uc->read->timedout = 0;
+        /* the log's action adds "while reading upstream", as in nginx */
+        pt_log_error(PT_LOG_ERR, c->log, ETIMEDOUT, "upstream timed out");
+        u->pipe->upstream_timedout = 1;
+        u->pipe->upstream_error = 1;
+        return PT_ERROR;
+    }
+
+    if (!from_upstream && c->write->timedout) {
+        c->timedout = 1;
+        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
+        pt_http_upstream_finalize_request(r, u, PT_HTTP_REQUEST_TIME_OUT);
+        return PT_DONE;
+    }
+
+    return PT_OK;
+}
+
+/* The end of a pass of the buffered or unbuffered body.  With room to
+ * read (room), the upstream gets read_timeout to send more; without, the
+ * client's pace rules and the upstream waits untimed.  Then the client's
+ * send timer. */
+static void
+pt_http_upstream_body_wait(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_uint_t room)
+{
+    pt_connection_t  *uc;
+
+    uc = u->peer.connection;
+
+    if (room) {
+        pt_event_add_timer(uc->read, u->conf->read_timeout);
+
+        if (pt_handle_read_event(uc->read, 0) != PT_OK) {
+            pt_http_upstream_finalize_request(r, u, PT_ERROR);
+            return;
+        }
+
+    } else if (uc->read->timer_set) {
+        pt_event_del_timer(uc->read);
+    }
+
+    pt_http_upstream_client_timer(r);
+}
+
 /* ---- the header and the choice of the way ---- */
 
 void
@@ -712,25 +771,14 @@ pt_http_upstream_process_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_uint_t from_upstream)
 {
     pt_uint_t                 rd, wr, finished;
-    pt_connection_t          *c, *uc;
+    pt_connection_t          *uc;
     pt_http_upstream_pipe_t  *p;
 
-    c = r->connection;
     uc = u->peer.connection;
     p = u->pipe;
 
-    if (from_upstream && uc->read->timedout) {
-        uc->read->timedout = 0;
-        pt_log_error(PT_LOG_ERR, c->log, ETIMEDOUT,
-                     "upstream timed out while reading upstream");
-        p->upstream_timedout = 1;
-        p->upstream_error = 1;
-    }
-
-    if (!from_upstream && c->write->timedout) {
-        c->timedout = 1;
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        pt_http_upstream_finalize_request(r, u, PT_HTTP_REQUEST_TIME_OUT);
+    /* an upstream timeout is an upstream error the loop below ends on */
+    if (pt_http_upstream_body_timeouts(r, u, from_upstream) == PT_DONE) {
         return;
     }
 
@@ -759,24 +807,9 @@ pt_http_upstream_process_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         }
     }
 
-    /* waiting: for the upstream (read timeout) or for the client */
-
-    if (uc->read->ready) {
-        /* stopped by full buffers: the client's pace rules */
-        if (uc->read->timer_set) {
-            pt_event_del_timer(uc->read);
-        }
-
-    } else {
-        pt_event_add_timer(uc->read, u->conf->read_timeout);
-
-        if (pt_handle_read_event(uc->read, 0) != PT_OK) {
-            pt_http_upstream_finalize_request(r, u, PT_ERROR);
-            return;
-        }
-    }
-
-    pt_http_upstream_client_timer(r);
+    /* waiting: for the upstream (read timeout) or, stopped by full
+     * buffers with the upstream still readable, for the client */
+    pt_http_upstream_body_wait(r, u, !uc->read->ready);
 }
 
 static void
@@ -910,29 +943,23 @@ static void
 pt_http_upstream_process_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_uint_t from_upstream)
 {
+    pt_int_t                  rc;
     pt_buf_t                 *b;
-    pt_connection_t          *c, *uc;
+    pt_connection_t          *uc;
     pt_http_upstream_pipe_t  *p;
 
-    c = r->connection;
     uc = u->peer.connection;
     p = u->pipe;
     b = p->read;
 
-    if (from_upstream && uc->read->timedout) {
-        uc->read->timedout = 0;
-        pt_log_error(PT_LOG_ERR, c->log, ETIMEDOUT,
-                     "upstream timed out while reading upstream");
-        p->upstream_timedout = 1;
-        p->upstream_error = 1;
-        pt_http_upstream_body_end(r, u);
+    rc = pt_http_upstream_body_timeouts(r, u, from_upstream);
+
+    if (rc == PT_DONE) {
         return;
     }
 
-    if (!from_upstream && c->write->timedout) {
-        c->timedout = 1;
-        pt_log_error(PT_LOG_INFO, c->log, ETIMEDOUT, "client timed out");
-        pt_http_upstream_finalize_request(r, u, PT_HTTP_REQUEST_TIME_OUT);
+    if (rc == PT_ERROR) {
+        pt_http_upstream_body_end(r, u);
         return;
     }
 
@@ -968,19 +995,8 @@ pt_http_upstream_process_unbuffered(pt_http_request_t *r, pt_http_upstream_t *u,
         }
     }
 
-    if (b->last < b->end) {
-        pt_event_add_timer(uc->read, u->conf->read_timeout);
-
-        if (pt_handle_read_event(uc->read, 0) != PT_OK) {
-            pt_http_upstream_finalize_request(r, u, PT_ERROR);
-            return;
-        }
-
-    } else if (uc->read->timer_set) {
-        pt_event_del_timer(uc->read);
-    }
-
-    pt_http_upstream_client_timer(r);
+    /* room in the buffer: wait for the upstream; none: for the client */
+    pt_http_upstream_body_wait(r, u, b->last < b->end);
 }
 
 static void

@@ -29,6 +29,63 @@ pt_http_upstream_rr_tries(pt_http_upstream_rr_peers_t *peers)
     return peers->tries + (peers->next ? peers->next->tries : 0);
 }
 
+pt_int_t
+pt_http_upstream_rr_no_backup(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us,
+    const char *method)
+{
+    pt_http_upstream_rr_peers_t  *peers;
+
+    peers = us->peer.data;
+
+    if (peers->next) {
+        pt_log_error(PT_LOG_EMERG, cf->log, 0,
+                     "\"backup\" servers are not supported by \"%s\" in "
+                     "upstream \"" PT_STR_FMT "\" in %s:%lu",
+                     method, PT_STR_ARG(us->host), us->file_name,
+                     (unsigned long) us->line);
+        return PT_ERROR;
+    }
+
+    return PT_OK;
+}
+
+void
+pt_http_upstream_rr_set_method(pt_conf_t *cf, pt_http_upstream_init_pt init,
+    pt_uint_t flags)
+{
+    pt_http_upstream_srv_conf_t  *uscf;
+
+    uscf = pt_http_conf_get_module_srv_conf(cf, pt_http_upstream_module);
+
+    if (uscf->peer.init_upstream) {
+        pt_conf_log_error(PT_LOG_WARN, cf, 0, "load balancing method redefined");
+    }
+
+    uscf->peer.init_upstream = init;
+    uscf->flags = flags;
+}
+
+pt_http_upstream_rr_peer_t *
+pt_http_upstream_rr_peer_at(pt_http_upstream_rr_peers_t *peers, pt_uint_t w,
+    pt_uint_t *index)
+{
+    pt_uint_t                    i;
+    pt_http_upstream_rr_peer_t  *peer;
+
+    peer = peers->peer;
+    i = 0;
+
+    while (w >= (pt_uint_t) peer->weight) {
+        w -= peer->weight;
+        peer = peer->next;
+        i++;
+    }
+
+    *index = i;
+
+    return peer;
+}
+
 /* Counts the peers of the primary (backup = 0) or backup servers. */
 static void
 pt_http_upstream_rr_count(pt_http_upstream_srv_conf_t *us, pt_uint_t backup,
@@ -347,20 +404,11 @@ pt_http_upstream_rr_select(pt_http_upstream_rr_peer_data_t *rrp, time_t now)
 
     for (peer = rrp->peers->peer, i = 0; peer; peer = peer->next, i++) {
 
-        if (rrp->tried[pt_http_upstream_rr_tried_n(i)] & pt_http_upstream_rr_tried_m(i)) {
+        if (!pt_http_upstream_rr_available(rrp, peer, i, now)) {
             continue;
         }
 
-        if (!pt_http_upstream_rr_peer_usable(peer, now)) {
-            continue;
-        }
-
-        peer->current_weight += peer->effective_weight;
-        total += peer->effective_weight;
-
-        if (peer->effective_weight < peer->weight) {
-            peer->effective_weight++;
-        }
+        total += pt_http_upstream_rr_weigh(peer);
 
         if (best == NULL || peer->current_weight > best->current_weight) {
             best = peer;
@@ -403,10 +451,9 @@ pt_http_upstream_rr_take(pt_peer_connection_t *pc,
     peer->conns++;
 }
 
-/* Called with the lock held: the backup group, or PT_BUSY. */
-static pt_int_t
-pt_http_upstream_rr_failed(pt_peer_connection_t *pc,
-    pt_http_upstream_rr_peer_data_t *rrp)
+pt_int_t
+pt_http_upstream_rr_try_backup(pt_peer_connection_t *pc,
+    pt_http_upstream_rr_peer_data_t *rrp, pt_peer_get_pt get)
 {
     pt_int_t                      rc;
     pt_uint_t                     i, n;
@@ -425,7 +472,7 @@ pt_http_upstream_rr_failed(pt_peer_connection_t *pc,
 
         pt_http_upstream_rr_peers_unlock(peers);
 
-        rc = pt_http_upstream_get_round_robin_peer(pc, rrp);
+        rc = get(pc, rrp);
 
         if (rc != PT_BUSY) {
             return rc;
@@ -442,6 +489,15 @@ pt_http_upstream_rr_failed(pt_peer_connection_t *pc,
 }
 
 pt_int_t
+pt_http_upstream_rr_fallback(pt_peer_connection_t *pc,
+    pt_http_upstream_rr_peer_data_t *rrp)
+{
+    pt_http_upstream_rr_peers_unlock(rrp->peers);
+
+    return pt_http_upstream_get_round_robin_peer(pc, rrp);
+}
+
+pt_int_t
 pt_http_upstream_get_round_robin_peer(pt_peer_connection_t *pc, void *data)
 {
     time_t                            now;
@@ -449,19 +505,15 @@ pt_http_upstream_get_round_robin_peer(pt_peer_connection_t *pc, void *data)
     pt_http_upstream_rr_peers_t      *peers;
     pt_http_upstream_rr_peer_data_t  *rrp = data;
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
     peers = rrp->peers;
-    now = pt_time();
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     if (peers->single) {
         peer = peers->peer;
 
         if (peer->down || (peer->max_conns && peer->conns >= peer->max_conns)) {
-            return pt_http_upstream_rr_failed(pc, rrp);
+            return pt_http_upstream_rr_try_backup(pc, rrp,
+                                                  pt_http_upstream_get_round_robin_peer);
         }
 
         pt_http_upstream_rr_take(pc, rrp, peer, 0, now);
@@ -470,7 +522,8 @@ pt_http_upstream_get_round_robin_peer(pt_peer_connection_t *pc, void *data)
         peer = pt_http_upstream_rr_select(rrp, now);
 
         if (peer == NULL) {
-            return pt_http_upstream_rr_failed(pc, rrp);
+            return pt_http_upstream_rr_try_backup(pc, rrp,
+                                                  pt_http_upstream_get_round_robin_peer);
         }
 
         pc->sockaddr = peer->sockaddr;

@@ -91,6 +91,10 @@ pt_http_upstream_rr_peers_unlock(pt_http_upstream_rr_peers_t *peers)
 #define pt_http_upstream_rr_tried_n(i)  ((i) / (8 * sizeof(uintptr_t)))
 #define pt_http_upstream_rr_tried_m(i)  ((uintptr_t) 1 << (i) % (8 * sizeof(uintptr_t)))
 
+/* Whether this request already tried peer i of rrp->peers. */
+#define pt_http_upstream_rr_tried(rrp, i)                                   \
+    ((rrp)->tried[pt_http_upstream_rr_tried_n(i)] & pt_http_upstream_rr_tried_m(i))
+
 /* Builds the peers of a group (init_upstream of the default balancer). */
 pt_int_t pt_http_upstream_init_round_robin(pt_conf_t *cf,
     pt_http_upstream_srv_conf_t *us);
@@ -121,5 +125,73 @@ void pt_http_upstream_rr_take(pt_peer_connection_t *pc,
     pt_uint_t i, time_t now);
 /* Number of tries a request gets: every primary and backup peer. */
 pt_uint_t pt_http_upstream_rr_tries(pt_http_upstream_rr_peers_t *peers);
+
+/* True when peer i of rrp->peers is untried and usable now: the test
+ * every balancer puts a candidate to. */
+static inline pt_uint_t
+pt_http_upstream_rr_available(pt_http_upstream_rr_peer_data_t *rrp,
+    pt_http_upstream_rr_peer_t *peer, pt_uint_t i, time_t now)
+{
+    return !pt_http_upstream_rr_tried(rrp, i)
+           && pt_http_upstream_rr_peer_usable(peer, now);
+}
+
+/* One smooth weighted round robin step for a candidate: its current
+ * weight grows by its effective weight, which itself recovers by one
+ * towards weight.  Returns what the candidate adds to the round's total. */
+static inline pt_int_t
+pt_http_upstream_rr_weigh(pt_http_upstream_rr_peer_t *peer)
+{
+    pt_int_t  effective;
+
+    effective = peer->effective_weight;
+
+    peer->current_weight += effective;
+
+    if (peer->effective_weight < peer->weight) {
+        peer->effective_weight++;
+    }
+
+    return effective;
+}
+
+/* The start of every get(): no cached connection yet, the peers locked;
+ * returns the time to judge them by. */
+static inline time_t
+pt_http_upstream_rr_begin(pt_peer_connection_t *pc,
+    pt_http_upstream_rr_peers_t *peers)
+{
+    pc->cached = 0;
+    pc->connection = NULL;
+
+    pt_http_upstream_rr_peers_lock(peers);
+
+    return pt_time();
+}
+
+/* The peer at point w (below total_weight) of the weights laid end to end,
+ * in config order; *index is its index.  The hash balancers map a hash to
+ * a peer so. */
+pt_http_upstream_rr_peer_t *pt_http_upstream_rr_peer_at(
+    pt_http_upstream_rr_peers_t *peers, pt_uint_t w, pt_uint_t *index);
+/* With rrp->peers locked and none of them usable: the backup group, its
+ * peer chosen by get (the balancer's own get()), or PT_BUSY with the lock
+ * released and pc->name the group's name. */
+pt_int_t pt_http_upstream_rr_try_backup(pt_peer_connection_t *pc,
+    pt_http_upstream_rr_peer_data_t *rrp, pt_peer_get_pt get);
+/* With rrp->peers locked: a balancer gives up on its own scheme (20
+ * fruitless steps) and lets the round robin choose. */
+pt_int_t pt_http_upstream_rr_fallback(pt_peer_connection_t *pc,
+    pt_http_upstream_rr_peer_data_t *rrp);
+/* Config time, after pt_http_upstream_init_round_robin(): PT_ERROR (with
+ * nginx's message) when the group has backup servers, which method does
+ * not support. */
+pt_int_t pt_http_upstream_rr_no_backup(pt_conf_t *cf,
+    pt_http_upstream_srv_conf_t *us, const char *method);
+/* The directive of a balancer: makes init the group's init_upstream (a
+ * warning when another method was set before) and sets the server
+ * parameters the method accepts. */
+void pt_http_upstream_rr_set_method(pt_conf_t *cf, pt_http_upstream_init_pt init,
+    pt_uint_t flags);
 
 #endif /* PT_HTTP_UPSTREAM_ROUND_ROBIN_H */

@@ -278,28 +278,10 @@ pt_http_upstream_hash_create_conf(pt_conf_t *cf)
 }
 
 static pt_int_t
-pt_http_upstream_hash_no_backup(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us)
-{
-    pt_http_upstream_rr_peers_t  *peers;
-
-    peers = us->peer.data;
-
-    if (peers->next) {
-        pt_log_error(PT_LOG_EMERG, cf->log, 0,
-                     "\"backup\" servers are not supported by \"hash\" in "
-                     "upstream \"" PT_STR_FMT "\" in %s:%lu",
-                     PT_STR_ARG(us->host), us->file_name, (unsigned long) us->line);
-        return PT_ERROR;
-    }
-
-    return PT_OK;
-}
-
-static pt_int_t
 pt_http_upstream_init_hash(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us)
 {
     if (pt_http_upstream_init_round_robin(cf, us) != PT_OK
-        || pt_http_upstream_hash_no_backup(cf, us) != PT_OK)
+        || pt_http_upstream_rr_no_backup(cf, us, "hash") != PT_OK)
     {
         return PT_ERROR;
     }
@@ -320,7 +302,7 @@ pt_http_upstream_init_chash(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us)
     pt_http_upstream_hash_srv_conf_t  *hcf;
 
     if (pt_http_upstream_init_round_robin(cf, us) != PT_OK
-        || pt_http_upstream_hash_no_backup(cf, us) != PT_OK)
+        || pt_http_upstream_rr_no_backup(cf, us, "hash") != PT_OK)
     {
         return PT_ERROR;
     }
@@ -358,7 +340,7 @@ pt_http_upstream_hash(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     pt_http_upstream_hash_srv_conf_t  *hcf = conf;
 
     pt_str_t                         *value;
-    pt_http_upstream_srv_conf_t      *uscf;
+    pt_http_upstream_init_pt          init;
     pt_http_compile_complex_value_t   ccv;
 
     value = cf->args->elts;
@@ -372,26 +354,26 @@ pt_http_upstream_hash(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         return PT_CONF_ERROR;
     }
 
-    uscf = pt_http_conf_get_module_srv_conf(cf, pt_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        pt_conf_log_error(PT_LOG_WARN, cf, 0, "load balancing method redefined");
-    }
-
-    uscf->flags = PT_HTTP_UPSTREAM_CREATE
-                  |PT_HTTP_UPSTREAM_WEIGHT
-                  |PT_HTTP_UPSTREAM_MAX_CONNS
-                  |PT_HTTP_UPSTREAM_MAX_FAILS
-                  |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  |PT_HTTP_UPSTREAM_DOWN;
-
     if (cf->args->nelts == 2) {
-        uscf->peer.init_upstream = pt_http_upstream_init_hash;
+        init = pt_http_upstream_init_hash;
 
     } else if (pt_str_eq_lit(&value[2], "consistent")) {
-        uscf->peer.init_upstream = pt_http_upstream_init_chash;
+        init = pt_http_upstream_init_chash;
 
     } else {
+        init = NULL;
+    }
+
+    /* the warning about a redefined method comes first, as in nginx */
+    pt_http_upstream_rr_set_method(cf, init,
+                                   PT_HTTP_UPSTREAM_CREATE
+                                   |PT_HTTP_UPSTREAM_WEIGHT
+                                   |PT_HTTP_UPSTREAM_MAX_CONNS
+                                   |PT_HTTP_UPSTREAM_MAX_FAILS
+                                   |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
+                                   |PT_HTTP_UPSTREAM_DOWN);
+
+    if (init == NULL) {
         pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid parameter \"%s\"",
                           value[2].data);
         return PT_CONF_ERROR;
@@ -441,7 +423,7 @@ pt_http_upstream_get_hash_peer(pt_peer_connection_t *pc, void *data)
     pt_http_upstream_hash_peer_data_t  *hp = data;
 
     time_t                        now;
-    pt_uint_t                     p, w;
+    pt_uint_t                     p;
     pt_http_upstream_rr_peer_t   *peer;
     pt_http_upstream_rr_peers_t  *peers;
 
@@ -451,37 +433,20 @@ pt_http_upstream_get_hash_peer(pt_peer_connection_t *pc, void *data)
         return pt_http_upstream_get_round_robin_peer(pc, &hp->rrp);
     }
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     for ( ;; ) {
         hp->hash += pt_http_upstream_hash_step(&hp->key, hp->rehash);
         hp->rehash++;
 
-        w = hp->hash % peers->total_weight;
-        peer = peers->peer;
-        p = 0;
+        peer = pt_http_upstream_rr_peer_at(peers, hp->hash % peers->total_weight, &p);
 
-        while (w >= (pt_uint_t) peer->weight) {
-            w -= peer->weight;
-            peer = peer->next;
-            p++;
-        }
-
-        if (!(hp->rrp.tried[pt_http_upstream_rr_tried_n(p)]
-              & pt_http_upstream_rr_tried_m(p))
-            && pt_http_upstream_rr_peer_usable(peer, now))
-        {
+        if (pt_http_upstream_rr_available(&hp->rrp, peer, p, now)) {
             break;
         }
 
         if (++hp->tries > 20) {
-            pt_http_upstream_rr_peers_unlock(peers);
-            return pt_http_upstream_get_round_robin_peer(pc, &hp->rrp);
+            return pt_http_upstream_rr_fallback(pc, &hp->rrp);
         }
     }
 
@@ -534,13 +499,8 @@ pt_http_upstream_get_chash_peer(pt_peer_connection_t *pc, void *data)
         return pt_http_upstream_get_round_robin_peer(pc, &hp->rrp);
     }
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
+    now = pt_http_upstream_rr_begin(pc, peers);
     points = hp->conf->points;
-
-    pt_http_upstream_rr_peers_lock(peers);
 
     for ( ;; ) {
         server = points->point[hp->hash % points->number].server;
@@ -553,21 +513,14 @@ pt_http_upstream_get_chash_peer(pt_peer_connection_t *pc, void *data)
 
         for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
 
-            if ((hp->rrp.tried[pt_http_upstream_rr_tried_n(i)]
-                 & pt_http_upstream_rr_tried_m(i))
-                || peer->server.len != server->len
+            if (peer->server.len != server->len
                 || pt_strncmp(peer->server.data, server->data, server->len) != 0
-                || !pt_http_upstream_rr_peer_usable(peer, now))
+                || !pt_http_upstream_rr_available(&hp->rrp, peer, i, now))
             {
                 continue;
             }
 
-            peer->current_weight += peer->effective_weight;
-            total += peer->effective_weight;
-
-            if (peer->effective_weight < peer->weight) {
-                peer->effective_weight++;
-            }
+            total += pt_http_upstream_rr_weigh(peer);
 
             if (best == NULL || peer->current_weight > best->current_weight) {
                 best = peer;
@@ -583,8 +536,7 @@ pt_http_upstream_get_chash_peer(pt_peer_connection_t *pc, void *data)
         hp->hash++;
 
         if (++hp->tries > 20) {
-            pt_http_upstream_rr_peers_unlock(peers);
-            return pt_http_upstream_get_round_robin_peer(pc, &hp->rrp);
+            return pt_http_upstream_rr_fallback(pc, &hp->rrp);
         }
     }
 

@@ -65,19 +65,9 @@ static u_char  pt_http_upstream_ip_hash_pseudo_addr[3];
 static pt_int_t
 pt_http_upstream_init_ip_hash(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us)
 {
-    pt_http_upstream_rr_peers_t  *peers;
-
-    if (pt_http_upstream_init_round_robin(cf, us) != PT_OK) {
-        return PT_ERROR;
-    }
-
-    peers = us->peer.data;
-
-    if (peers->next) {
-        pt_log_error(PT_LOG_EMERG, cf->log, 0,
-                     "\"backup\" servers are not supported by \"ip_hash\" in "
-                     "upstream \"" PT_STR_FMT "\" in %s:%lu",
-                     PT_STR_ARG(us->host), us->file_name, (unsigned long) us->line);
+    if (pt_http_upstream_init_round_robin(cf, us) != PT_OK
+        || pt_http_upstream_rr_no_backup(cf, us, "ip_hash") != PT_OK)
+    {
         return PT_ERROR;
     }
 
@@ -138,7 +128,7 @@ pt_http_upstream_get_ip_hash_peer(pt_peer_connection_t *pc, void *data)
     pt_http_upstream_ip_hash_peer_data_t  *iphp = data;
 
     time_t                        now;
-    pt_uint_t                     i, p, w, hash;
+    pt_uint_t                     i, p, hash;
     pt_http_upstream_rr_peer_t   *peer;
     pt_http_upstream_rr_peers_t  *peers;
 
@@ -148,12 +138,7 @@ pt_http_upstream_get_ip_hash_peer(pt_peer_connection_t *pc, void *data)
         return pt_http_upstream_get_round_robin_peer(pc, &iphp->rrp);
     }
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     hash = iphp->hash;
 
@@ -162,26 +147,14 @@ pt_http_upstream_get_ip_hash_peer(pt_peer_connection_t *pc, void *data)
             hash = (hash * 113 + iphp->addr[i]) % 6271;
         }
 
-        w = hash % peers->total_weight;
-        peer = peers->peer;
-        p = 0;
+        peer = pt_http_upstream_rr_peer_at(peers, hash % peers->total_weight, &p);
 
-        while (w >= (pt_uint_t) peer->weight) {
-            w -= peer->weight;
-            peer = peer->next;
-            p++;
-        }
-
-        if (!(iphp->rrp.tried[pt_http_upstream_rr_tried_n(p)]
-              & pt_http_upstream_rr_tried_m(p))
-            && pt_http_upstream_rr_peer_usable(peer, now))
-        {
+        if (pt_http_upstream_rr_available(&iphp->rrp, peer, p, now)) {
             break;
         }
 
         if (++iphp->tries > 20) {
-            pt_http_upstream_rr_peers_unlock(peers);
-            return pt_http_upstream_get_round_robin_peer(pc, &iphp->rrp);
+            return pt_http_upstream_rr_fallback(pc, &iphp->rrp);
         }
     }
 
@@ -197,22 +170,13 @@ pt_http_upstream_get_ip_hash_peer(pt_peer_connection_t *pc, void *data)
 static char *
 pt_http_upstream_ip_hash(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
-    pt_http_upstream_srv_conf_t  *uscf;
-
-    uscf = pt_http_conf_get_module_srv_conf(cf, pt_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        pt_conf_log_error(PT_LOG_WARN, cf, 0, "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = pt_http_upstream_init_ip_hash;
-
-    uscf->flags = PT_HTTP_UPSTREAM_CREATE
-                  |PT_HTTP_UPSTREAM_WEIGHT
-                  |PT_HTTP_UPSTREAM_MAX_CONNS
-                  |PT_HTTP_UPSTREAM_MAX_FAILS
-                  |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  |PT_HTTP_UPSTREAM_DOWN;
+    pt_http_upstream_rr_set_method(cf, pt_http_upstream_init_ip_hash,
+                                   PT_HTTP_UPSTREAM_CREATE
+                                   |PT_HTTP_UPSTREAM_WEIGHT
+                                   |PT_HTTP_UPSTREAM_MAX_CONNS
+                                   |PT_HTTP_UPSTREAM_MAX_FAILS
+                                   |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
+                                   |PT_HTTP_UPSTREAM_DOWN);
 
     return PT_CONF_OK;
 }

@@ -77,9 +77,6 @@ pt_http_upstream_init_least_conn_peer(pt_http_request_t *r,
     return PT_OK;
 }
 
-#define pt_lc_tried(rrp, i)                                                 \
-    ((rrp)->tried[pt_http_upstream_rr_tried_n(i)] & pt_http_upstream_rr_tried_m(i))
-
 /* conns/weight of a against b: <0, 0, >0 */
 #define pt_lc_cmp(a, b)                                                     \
     ((pt_int_t) ((a)->conns * (b)->weight) - (pt_int_t) ((b)->conns * (a)->weight))
@@ -100,7 +97,7 @@ pt_http_upstream_least_conn_select(pt_http_upstream_rr_peer_data_t *rrp,
 
     for (peer = rrp->peers->peer, i = 0; peer; peer = peer->next, i++) {
 
-        if (pt_lc_tried(rrp, i) || !pt_http_upstream_rr_peer_usable(peer, now)) {
+        if (!pt_http_upstream_rr_available(rrp, peer, i, now)) {
             continue;
         }
 
@@ -125,18 +122,13 @@ pt_http_upstream_least_conn_select(pt_http_upstream_rr_peer_data_t *rrp,
 
     for (peer = best, i = p; peer; peer = peer->next, i++) {
 
-        if (pt_lc_tried(rrp, i) || !pt_http_upstream_rr_peer_usable(peer, now)
+        if (!pt_http_upstream_rr_available(rrp, peer, i, now)
             || pt_lc_cmp(peer, best) != 0)
         {
             continue;
         }
 
-        peer->current_weight += peer->effective_weight;
-        total += peer->effective_weight;
-
-        if (peer->effective_weight < peer->weight) {
-            peer->effective_weight++;
-        }
+        total += pt_http_upstream_rr_weigh(peer);
 
         if (peer->current_weight > best->current_weight) {
             best = peer;
@@ -157,18 +149,12 @@ pt_http_upstream_get_least_conn_peer(pt_peer_connection_t *pc, void *data)
     pt_http_upstream_rr_peer_data_t  *rrp = data;
 
     time_t                        now;
-    pt_int_t                      rc;
-    pt_uint_t                     i, n, p;
+    pt_uint_t                     p;
     pt_http_upstream_rr_peer_t   *best;
     pt_http_upstream_rr_peers_t  *peers;
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
     peers = rrp->peers;
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     best = pt_http_upstream_least_conn_select(rrp, now, &p);
 
@@ -178,54 +164,22 @@ pt_http_upstream_get_least_conn_peer(pt_peer_connection_t *pc, void *data)
         return PT_OK;
     }
 
-    if (peers->next) {
-        /* the backups, chosen the same way */
-        rrp->peers = peers->next;
-
-        n = (rrp->peers->number + (8 * sizeof(uintptr_t) - 1)) / (8 * sizeof(uintptr_t));
-
-        for (i = 0; i < n; i++) {
-            rrp->tried[i] = 0;
-        }
-
-        pt_http_upstream_rr_peers_unlock(peers);
-
-        rc = pt_http_upstream_get_least_conn_peer(pc, rrp);
-
-        if (rc != PT_BUSY) {
-            return rc;
-        }
-
-        pt_http_upstream_rr_peers_lock(peers);
-    }
-
-    pt_http_upstream_rr_peers_unlock(peers);
-
-    pc->name = peers->name;
-
-    return PT_BUSY;
+    /* the backups, chosen the same way */
+    return pt_http_upstream_rr_try_backup(pc, rrp,
+                                          pt_http_upstream_get_least_conn_peer);
 }
 
 static char *
 pt_http_upstream_least_conn(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
-    pt_http_upstream_srv_conf_t  *uscf;
-
-    uscf = pt_http_conf_get_module_srv_conf(cf, pt_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        pt_conf_log_error(PT_LOG_WARN, cf, 0, "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = pt_http_upstream_init_least_conn;
-
-    uscf->flags = PT_HTTP_UPSTREAM_CREATE
-                  |PT_HTTP_UPSTREAM_WEIGHT
-                  |PT_HTTP_UPSTREAM_MAX_CONNS
-                  |PT_HTTP_UPSTREAM_MAX_FAILS
-                  |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  |PT_HTTP_UPSTREAM_DOWN
-                  |PT_HTTP_UPSTREAM_BACKUP;
+    pt_http_upstream_rr_set_method(cf, pt_http_upstream_init_least_conn,
+                                   PT_HTTP_UPSTREAM_CREATE
+                                   |PT_HTTP_UPSTREAM_WEIGHT
+                                   |PT_HTTP_UPSTREAM_MAX_CONNS
+                                   |PT_HTTP_UPSTREAM_MAX_FAILS
+                                   |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
+                                   |PT_HTTP_UPSTREAM_DOWN
+                                   |PT_HTTP_UPSTREAM_BACKUP);
 
     return PT_CONF_OK;
 }

@@ -86,19 +86,13 @@ pt_http_upstream_init_random(pt_conf_t *cf, pt_http_upstream_srv_conf_t *us)
     pt_http_upstream_rr_peers_t         *peers;
     pt_http_upstream_random_srv_conf_t  *rcf;
 
-    if (pt_http_upstream_init_round_robin(cf, us) != PT_OK) {
+    if (pt_http_upstream_init_round_robin(cf, us) != PT_OK
+        || pt_http_upstream_rr_no_backup(cf, us, "random") != PT_OK)
+    {
         return PT_ERROR;
     }
 
     peers = us->peer.data;
-
-    if (peers->next) {
-        pt_log_error(PT_LOG_EMERG, cf->log, 0,
-                     "\"backup\" servers are not supported by \"random\" in "
-                     "upstream \"" PT_STR_FMT "\" in %s:%lu",
-                     PT_STR_ARG(us->host), us->file_name, (unsigned long) us->line);
-        return PT_ERROR;
-    }
 
     us->peer.init = pt_http_upstream_init_random_peer;
 
@@ -184,9 +178,6 @@ pt_http_upstream_random_nth(pt_http_upstream_rr_peers_t *peers, pt_uint_t n)
     return peer;
 }
 
-#define pt_random_tried(rp, i)                                              \
-    ((rp)->rrp.tried[pt_http_upstream_rr_tried_n(i)] & pt_http_upstream_rr_tried_m(i))
-
 static pt_int_t
 pt_http_upstream_get_random_peer(pt_peer_connection_t *pc, void *data)
 {
@@ -203,24 +194,18 @@ pt_http_upstream_get_random_peer(pt_peer_connection_t *pc, void *data)
         return pt_http_upstream_get_round_robin_peer(pc, &rp->rrp);
     }
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     for ( ;; ) {
         x = pt_http_upstream_peek_random_peer(peers, rp->conf);
         peer = pt_http_upstream_random_nth(peers, x);
 
-        if (!pt_random_tried(rp, x) && pt_http_upstream_rr_peer_usable(peer, now)) {
+        if (pt_http_upstream_rr_available(&rp->rrp, peer, x, now)) {
             break;
         }
 
         if (++rp->tries > 20) {
-            pt_http_upstream_rr_peers_unlock(peers);
-            return pt_http_upstream_get_round_robin_peer(pc, &rp->rrp);
+            return pt_http_upstream_rr_fallback(pc, &rp->rrp);
         }
     }
 
@@ -247,12 +232,7 @@ pt_http_upstream_get_random2_peer(pt_peer_connection_t *pc, void *data)
         return pt_http_upstream_get_round_robin_peer(pc, &rp->rrp);
     }
 
-    pc->cached = 0;
-    pc->connection = NULL;
-
-    now = pt_time();
-
-    pt_http_upstream_rr_peers_lock(peers);
+    now = pt_http_upstream_rr_begin(pc, peers);
 
     prev = NULL;
     y = 0;
@@ -261,9 +241,7 @@ pt_http_upstream_get_random2_peer(pt_peer_connection_t *pc, void *data)
         x = pt_http_upstream_peek_random_peer(peers, rp->conf);
         peer = pt_http_upstream_random_nth(peers, x);
 
-        if (peer != prev && !pt_random_tried(rp, x)
-            && pt_http_upstream_rr_peer_usable(peer, now))
-        {
+        if (peer != prev && pt_http_upstream_rr_available(&rp->rrp, peer, x, now)) {
             if (prev) {
                 break;
             }
@@ -280,8 +258,7 @@ pt_http_upstream_get_random2_peer(pt_peer_connection_t *pc, void *data)
                 break;
             }
 
-            pt_http_upstream_rr_peers_unlock(peers);
-            return pt_http_upstream_get_round_robin_peer(pc, &rp->rrp);
+            return pt_http_upstream_rr_fallback(pc, &rp->rrp);
         }
     }
 
@@ -303,8 +280,7 @@ pt_http_upstream_random(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_upstream_random_srv_conf_t  *rcf = conf;
 
-    pt_str_t                     *value;
-    pt_http_upstream_srv_conf_t  *uscf;
+    pt_str_t  *value;
 
     value = cf->args->elts;
 
@@ -324,20 +300,13 @@ pt_http_upstream_random(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         }
     }
 
-    uscf = pt_http_conf_get_module_srv_conf(cf, pt_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        pt_conf_log_error(PT_LOG_WARN, cf, 0, "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = pt_http_upstream_init_random;
-
-    uscf->flags = PT_HTTP_UPSTREAM_CREATE
-                  |PT_HTTP_UPSTREAM_WEIGHT
-                  |PT_HTTP_UPSTREAM_MAX_CONNS
-                  |PT_HTTP_UPSTREAM_MAX_FAILS
-                  |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  |PT_HTTP_UPSTREAM_DOWN;
+    pt_http_upstream_rr_set_method(cf, pt_http_upstream_init_random,
+                                   PT_HTTP_UPSTREAM_CREATE
+                                   |PT_HTTP_UPSTREAM_WEIGHT
+                                   |PT_HTTP_UPSTREAM_MAX_CONNS
+                                   |PT_HTTP_UPSTREAM_MAX_FAILS
+                                   |PT_HTTP_UPSTREAM_FAIL_TIMEOUT
+                                   |PT_HTTP_UPSTREAM_DOWN);
 
     return PT_CONF_OK;
 }
