@@ -507,6 +507,25 @@ pt_uint_to_str(u_char *dst, uint64_t value)
     return pt_cpymem(dst, p, len);
 }
 
+u_char *
+pt_uint_to_hex(u_char *dst, uint64_t value)
+{
+    u_char   tmp[16], *p;
+    size_t   len;
+
+    static const u_char  hex[] = "0123456789abcdef";
+
+    p = tmp + sizeof(tmp);
+
+    do {
+        *--p = hex[value & 0xf];
+        value >>= 4;
+    } while (value);
+
+    len = tmp + sizeof(tmp) - p;
+    return pt_cpymem(dst, p, len);
+}
+
 pt_uint_t
 pt_hash_key(u_char *data, size_t len)
 {

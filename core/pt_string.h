@@ -96,6 +96,8 @@ pt_int_t pt_pstrdup_z(pt_pool_t *pool, pt_str_t *dst, pt_str_t *src);
 
 /* Decimal formatting without printf, for hot paths.  Returns the end. */
 u_char *pt_uint_to_str(u_char *dst, uint64_t value);
+/* The same in lowercase hexadecimal, no prefix (at most 16 digits). */
+u_char *pt_uint_to_hex(u_char *dst, uint64_t value);
 
 #define pt_hash(key, c)  ((pt_uint_t) (key) * 31 + (c))
 pt_uint_t pt_hash_key(u_char *data, size_t len);

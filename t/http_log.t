@@ -111,6 +111,16 @@ is(slurp('json.log'), "{\"ua\":\"q\\\"b\\\\s\xc3\xa9\",\"miss\":\"\",\"uri\":\"/
 is(slurp('raw.log'), "q\"b\\s\xc3\xa9\n", 'escape=none: as it is');
 unlike(slurp('plain.log'), qr{/json}, 'a location with its own logs: the inherited ones not written');
 
+# a tab (allowed inside a field value) amid plain runs, at both ends too
+get('/esc2', "User-Agent: \"long plain run\tthen more\\");
+get('/json2', "User-Agent: \"long plain run\tthen more\\");
+sleep 0.3;
+like(slurp('plain.log'), qr{^GET /esc2 "\\x22long plain run\\x09then more\\x5C" 200$}m,
+    'escape=default: a tab as \\x09, escapes at both ends of the value');
+is((split /\n/, slurp('json.log'))[-1],
+    '{"ua":"\\"long plain run\\tthen more\\\\","miss":"","uri":"/json2"}',
+    'escape=json: a tab as \\t');
+
 ###############################################################################
 # off and if=
 

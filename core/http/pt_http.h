@@ -94,6 +94,8 @@ void pt_http_close_request(pt_http_request_t *r, pt_int_t rc);
 
 /* The read handler from the first byte of a request to its last header. */
 void pt_http_process_request_line(pt_event_t *rev);
+/* Sets r->headers_in.msie6 and .safari from the User-Agent (on demand). */
+void pt_http_detect_browser(pt_http_request_t *r);
 
 /* ---- pt_http_request_body.c ---- */
 

@@ -117,8 +117,8 @@ pt_http_chunked_buf(pt_http_request_t *r, pt_http_chunked_ctx_t *ctx)
     return cl;
 }
 
-/* The chunk-size line: "SIZE" CRLF, at most 16 hex digits (the memory has
- * room for the NUL that the formatting writes after them). */
+/* The chunk-size line: "SIZE" CRLF, at most 16 hex digits (sizeof counts
+ * one spare byte). */
 #define PT_HTTP_CHUNK_SIZE_LEN  sizeof("0000000000000000" CRLF)
 
 static pt_chain_t *
@@ -147,7 +147,9 @@ pt_http_chunked_size(pt_http_request_t *r, pt_http_chunked_ctx_t *ctx, off_t siz
     b->end = chunk + PT_HTTP_CHUNK_SIZE_LEN;
     b->temporary = 1;
     b->pos = chunk;
-    b->last = pt_slprintf(chunk, b->end, "%" PRIx64 CRLF, (uint64_t) size);
+    b->last = pt_uint_to_hex(chunk, (uint64_t) size);
+    *b->last++ = CR;
+    *b->last++ = LF;
 
     return cl;
 }

@@ -365,6 +365,15 @@ pt_http_update_location_config(pt_http_request_t *r)
         pt_http_set_connection_log(c, clcf->error_log);
     }
 
+    /* the User-Agent is scanned only when keepalive_disable can use it */
+    if (r->keepalive && r->headers_in.user_agent
+        && ((clcf->keepalive_disable & PT_HTTP_KEEPALIVE_DISABLE_SAFARI)
+            || ((clcf->keepalive_disable & PT_HTTP_KEEPALIVE_DISABLE_MSIE6)
+                && r->method == PT_HTTP_POST)))
+    {
+        pt_http_detect_browser(r);
+    }
+
     if (r->keepalive) {
         if (clcf->keepalive_timeout == 0) {
             r->keepalive = 0;

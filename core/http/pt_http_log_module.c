@@ -121,89 +121,99 @@ static const char  pt_http_log_hex[] = "0123456789ABCDEF";
 
 /* ---- escaping ---- */
 
-/* nginx's default log escaping: '"', '\' and bytes outside 0x20..0x7e
- * become \xHH. */
-static pt_uint_t
-pt_http_log_must_escape(u_char ch)
-{
-    return ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\';
-}
+/*
+ * The bytes each escaping adds for a byte value (0: copied as it is); a
+ * table lookup per byte instead of a chain of compares, and no branch in
+ * the sizing loop.
+ *   default (nginx's): '"', '\' and bytes outside 0x20..0x7e become \xHH
+ *   json: '"', '\' and control bytes get a JSON escape (\n, \u00HH, ...)
+ */
+static const u_char  pt_http_log_extra_default[256] = {
+    [0x00 ... 0x1f] = 3, ['"'] = 3, ['\\'] = 3, [0x7f ... 0xff] = 3
+};
 
+static const u_char  pt_http_log_extra_json[256] = {
+    [0x00 ... 0x07] = 5, ['\b'] = 1, ['\t'] = 1, ['\n'] = 1, [0x0b] = 5,
+    ['\f'] = 1, ['\r'] = 1, [0x0e ... 0x1f] = 5, ['"'] = 1, ['\\'] = 1
+};
+
+/* The escaped length of src (the sizing pass of a line). */
 static size_t
 pt_http_log_escaped_len(pt_uint_t escape, u_char *src, size_t len)
 {
-    size_t  i, n;
+    size_t         i, n;
+    const u_char  *extra;
 
     if (escape == PT_HTTP_LOG_ESCAPE_NONE) {
         return len;
     }
 
+    extra = (escape == PT_HTTP_LOG_ESCAPE_DEFAULT) ? pt_http_log_extra_default
+                                                   : pt_http_log_extra_json;
     n = len;
 
     for (i = 0; i < len; i++) {
-        if (escape == PT_HTTP_LOG_ESCAPE_DEFAULT) {
-            if (pt_http_log_must_escape(src[i])) {
-                n += 3;
-            }
-            continue;
-        }
-
-        /* json */
-        switch (src[i]) {
-        case '"': case '\\': case '\n': case '\r': case '\t': case '\b': case '\f':
-            n += 1;
-            break;
-        default:
-            if (src[i] < 0x20) {
-                n += 5;
-            }
-        }
+        n += extra[src[i]];
     }
 
     return n;
 }
 
+/* Writes one escaped byte. */
+static u_char *
+pt_http_log_escape_byte(pt_uint_t escape, u_char *dst, u_char ch)
+{
+    if (escape == PT_HTTP_LOG_ESCAPE_DEFAULT) {
+        *dst++ = '\\';
+        *dst++ = 'x';
+        *dst++ = pt_http_log_hex[ch >> 4];
+        *dst++ = pt_http_log_hex[ch & 0xf];
+        return dst;
+    }
+
+    switch (ch) {
+    case '"': *dst++ = '\\'; *dst++ = '"'; break;
+    case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
+    case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
+    case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
+    case '\t': *dst++ = '\\'; *dst++ = 't'; break;
+    case '\b': *dst++ = '\\'; *dst++ = 'b'; break;
+    case '\f': *dst++ = '\\'; *dst++ = 'f'; break;
+    default:
+        dst = pt_cpymem(dst, "\\u00", 4);
+        *dst++ = pt_http_log_hex[ch >> 4];
+        *dst++ = pt_http_log_hex[ch & 0xf];
+    }
+
+    return dst;
+}
+
+/* Copies src escaped: runs of plain bytes go with one memcpy each. */
 static u_char *
 pt_http_log_escape(pt_uint_t escape, u_char *dst, u_char *src, size_t len)
 {
-    size_t  i;
-    u_char  ch;
+    u_char        *end, *run;
+    const u_char  *extra;
 
     if (escape == PT_HTTP_LOG_ESCAPE_NONE) {
         return pt_cpymem(dst, src, len);
     }
 
-    for (i = 0; i < len; i++) {
-        ch = src[i];
+    extra = (escape == PT_HTTP_LOG_ESCAPE_DEFAULT) ? pt_http_log_extra_default
+                                                   : pt_http_log_extra_json;
+    end = src + len;
 
-        if (escape == PT_HTTP_LOG_ESCAPE_DEFAULT) {
-            if (pt_http_log_must_escape(ch)) {
-                *dst++ = '\\';
-                *dst++ = 'x';
-                *dst++ = pt_http_log_hex[ch >> 4];
-                *dst++ = pt_http_log_hex[ch & 0xf];
-            } else {
-                *dst++ = ch;
-            }
-            continue;
+    while (src < end) {
+        run = src;
+
+        while (src < end && extra[*src] == 0) {
+            src++;
         }
 
-        switch (ch) {
-        case '"': *dst++ = '\\'; *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
-        case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
-        case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
-        case '\t': *dst++ = '\\'; *dst++ = 't'; break;
-        case '\b': *dst++ = '\\'; *dst++ = 'b'; break;
-        case '\f': *dst++ = '\\'; *dst++ = 'f'; break;
-        default:
-            if (ch < 0x20) {
-                dst = pt_cpymem(dst, "\\u00", 4);
-                *dst++ = pt_http_log_hex[ch >> 4];
-                *dst++ = pt_http_log_hex[ch & 0xf];
-            } else {
-                *dst++ = ch;
-            }
+        dst = pt_cpymem(dst, run, src - run);
+
+        if (src < end) {
+            dst = pt_http_log_escape_byte(escape, dst, *src++);
         }
     }
 
@@ -213,21 +223,24 @@ pt_http_log_escape(pt_uint_t escape, u_char *dst, u_char *src, size_t len)
 /* ---- the LOG phase ---- */
 
 /* Length of one line of fmt for r ("-" for a missing variable, nothing with
- * escape=json). */
+ * escape=json).  *plain: no value needs escaping, so the writing pass
+ * copies them as they are. */
 static size_t
-pt_http_log_line_len(pt_http_request_t *r, pt_http_log_fmt_t *fmt)
+pt_http_log_line_len(pt_http_request_t *r, pt_http_log_fmt_t *fmt, pt_uint_t *plain)
 {
-    size_t                     len;
+    size_t                     len, raw;
     pt_uint_t                  i;
     pt_http_log_op_t          *op;
     pt_http_variable_value_t  *v;
 
     len = 1;    /* the newline */
+    raw = 1;
     op = fmt->ops->elts;
 
     for (i = 0; i < fmt->ops->nelts; i++) {
         if (op[i].index < 0) {
             len += op[i].text.len;
+            raw += op[i].text.len;
             continue;
         }
 
@@ -235,23 +248,29 @@ pt_http_log_line_len(pt_http_request_t *r, pt_http_log_fmt_t *fmt)
 
         if (v == NULL || v->not_found) {
             len += (fmt->escape == PT_HTTP_LOG_ESCAPE_JSON) ? 0 : 1;
+            raw += (fmt->escape == PT_HTTP_LOG_ESCAPE_JSON) ? 0 : 1;
         } else {
             len += pt_http_log_escaped_len(fmt->escape, v->data, v->len);
+            raw += v->len;
         }
     }
+
+    *plain = (len == raw);
 
     return len;
 }
 
 /* Writes the line; the variables were evaluated (and cached) by _len. */
 static u_char *
-pt_http_log_line(pt_http_request_t *r, pt_http_log_fmt_t *fmt, u_char *p)
+pt_http_log_line(pt_http_request_t *r, pt_http_log_fmt_t *fmt, u_char *p,
+    pt_uint_t plain)
 {
-    pt_uint_t                  i;
+    pt_uint_t                  i, escape;
     pt_http_log_op_t          *op;
     pt_http_variable_value_t  *v;
 
     op = fmt->ops->elts;
+    escape = plain ? PT_HTTP_LOG_ESCAPE_NONE : fmt->escape;
 
     for (i = 0; i < fmt->ops->nelts; i++) {
         if (op[i].index < 0) {
@@ -266,7 +285,7 @@ pt_http_log_line(pt_http_request_t *r, pt_http_log_fmt_t *fmt, u_char *p)
                 *p++ = '-';
             }
         } else {
-            p = pt_http_log_escape(fmt->escape, p, v->data, v->len);
+            p = pt_http_log_escape(escape, p, v->data, v->len);
         }
     }
 
@@ -376,7 +395,7 @@ pt_http_log_handler(pt_http_request_t *r)
 {
     size_t                   len;
     u_char                  *line, *p;
-    pt_uint_t                i;
+    pt_uint_t                i, plain;
     pt_http_log_t           *log;
     pt_http_log_buf_t       *buffer;
     pt_http_log_loc_conf_t  *lcf;
@@ -397,7 +416,7 @@ pt_http_log_handler(pt_http_request_t *r)
             continue;
         }
 
-        len = pt_http_log_line_len(r, log[i].format);
+        len = pt_http_log_line_len(r, log[i].format, &plain);
 
         buffer = log[i].file ? log[i].file->data : NULL;
 
@@ -411,7 +430,7 @@ pt_http_log_handler(pt_http_request_t *r)
                     pt_event_add_timer(buffer->event, buffer->flush);
                 }
 
-                buffer->pos = pt_http_log_line(r, log[i].format, buffer->pos);
+                buffer->pos = pt_http_log_line(r, log[i].format, buffer->pos, plain);
                 continue;
             }
 
@@ -423,7 +442,7 @@ pt_http_log_handler(pt_http_request_t *r)
             return PT_ERROR;
         }
 
-        p = pt_http_log_line(r, log[i].format, line);
+        p = pt_http_log_line(r, log[i].format, line, plain);
 
         pt_http_log_write(r, &log[i], line, p - line);
     }

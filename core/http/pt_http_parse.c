@@ -88,6 +88,13 @@ pt_http_parse_method(u_char *start, u_char *end)
     return PT_HTTP_UNKNOWN;
 }
 
+/* [a-z0-9-]: the bytes of a (lower-cased) header name that nginx accepts
+ * without flagging the header as invalid ("_" is decided by
+ * underscores_in_headers), and the plain bytes of a host name. */
+static const u_char  pt_http_lc_alnum[256] = {
+    ['-'] = 1, ['0' ... '9'] = 1, ['a' ... 'z'] = 1
+};
+
 /* Bytes allowed in the host of an absolute-form target (reg-name). */
 static pt_uint_t
 pt_http_is_host_char(u_char ch)
@@ -605,9 +612,7 @@ pt_http_parse_header_line(pt_http_request_t *r, pt_buf_t *b,
             r->lowcase_header[0] = c;
             i = 1;
 
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-                  || (c == '_' && allow_underscores)))
-            {
+            if (!pt_http_lc_alnum[c] && !(c == '_' && allow_underscores)) {
                 r->invalid_header = 1;
             }
 
@@ -622,9 +627,7 @@ pt_http_parse_header_line(pt_http_request_t *r, pt_buf_t *b,
                 r->lowcase_header[i++] = c;
                 i &= (PT_HTTP_LC_HEADER_LEN - 1);
 
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-                      || (c == '_' && allow_underscores)))
-                {
+                if (!pt_http_lc_alnum[c] && !(c == '_' && allow_underscores)) {
                     r->invalid_header = 1;
                 }
                 break;
@@ -664,6 +667,15 @@ pt_http_parse_header_line(pt_http_request_t *r, pt_buf_t *b,
             break;
 
         case sw_value:
+            if (ch > ' ' && ch != 0x7f) {
+                /* field-vchar or obs-text, nearly every byte of a value:
+                 * skip the whole run at once (it changes no state) */
+                while (p + 1 < b->last && p[1] > ' ' && p[1] != 0x7f) {
+                    p++;
+                }
+                break;
+            }
+
             switch (ch) {
             case ' ':
             case '\t':
@@ -895,6 +907,11 @@ pt_http_validate_host(pt_str_t *host, pt_uint_t *lowcase)
 
     for (i = 0; i < host->len; i++) {
         ch = h[i];
+
+        if (pt_http_lc_alnum[ch] && !literal) {
+            /* nearly every byte of a name: nothing to check or note */
+            continue;
+        }
 
         if (ch == '.') {
             if (dot_pos == i - 1) {

@@ -33,8 +33,6 @@ static pt_int_t pt_http_process_host(pt_http_request_t *r,
     pt_http_header_t *h, pt_uint_t offset);
 static pt_int_t pt_http_process_connection(pt_http_request_t *r,
     pt_http_header_t *h, pt_uint_t offset);
-static pt_int_t pt_http_process_user_agent(pt_http_request_t *r,
-    pt_http_header_t *h, pt_uint_t offset);
 static pt_int_t pt_http_check_transfer_encoding(pt_http_request_t *r);
 static pt_int_t pt_http_check_expect(pt_http_request_t *r);
 static void pt_http_options_asterisk(pt_http_request_t *r);
@@ -52,7 +50,7 @@ pt_http_header_in_t  pt_http_headers_in[] = {
     { pt_string("If-Match"), pt_http_hdr_off(if_match), pt_http_process_header_line },
     { pt_string("If-None-Match"), pt_http_hdr_off(if_none_match),
       pt_http_process_header_line },
-    { pt_string("User-Agent"), pt_http_hdr_off(user_agent), pt_http_process_user_agent },
+    { pt_string("User-Agent"), pt_http_hdr_off(user_agent), pt_http_process_header_line },
     { pt_string("Referer"), pt_http_hdr_off(referer), pt_http_process_header_line },
     { pt_string("Content-Length"), pt_http_hdr_off(content_length),
       pt_http_process_unique_header_line },
@@ -796,44 +794,45 @@ pt_http_process_connection(pt_http_request_t *r, pt_http_header_t *h,
 /*
  * Notes the clients that keepalive_disable can name, as nginx detects them:
  * MSIE 4 and 5, and 6 unless its token says "SV1"; Safari on Mac OS X (and
- * not Chrome, whose User-Agent also says Safari).
+ * not Chrome, whose User-Agent also says Safari).  Called only where
+ * keepalive_disable can use the answer (pt_http_update_location_config):
+ * a browser's User-Agent is over 100 bytes, and scanning it for every
+ * request cost more than the rest of a short request's head.
  */
-static pt_int_t
-pt_http_process_user_agent(pt_http_request_t *r, pt_http_header_t *h,
-    pt_uint_t offset)
+void
+pt_http_detect_browser(pt_http_request_t *r)
 {
-    u_char  *ua, *last, *msie;
+    u_char            *ua, *last, *msie;
+    pt_http_header_t  *h;
 
-    (void) pt_http_process_header_line(r, h, offset);
+    for (h = r->headers_in.user_agent; h; h = h->next) {
+        ua = h->value.data;
+        last = ua + h->value.len;
 
-    ua = h->value.data;
-    last = ua + h->value.len;
+        msie = pt_strlcasestrn(ua, last, (u_char *) "msie ", 5);
 
-    msie = pt_strlcasestrn(ua, last, (u_char *) "msie ", 5);
-
-    if (msie && msie + 7 < last && msie[6] == '.') {
-        switch (msie[5]) {
-        case '4':
-        case '5':
-            r->headers_in.msie6 = 1;
-            break;
-        case '6':
-            if (pt_strlcasestrn(msie + 8, last, (u_char *) "sv1", 3) == NULL) {
+        if (msie && msie + 7 < last && msie[6] == '.') {
+            switch (msie[5]) {
+            case '4':
+            case '5':
                 r->headers_in.msie6 = 1;
+                break;
+            case '6':
+                if (pt_strlcasestrn(msie + 8, last, (u_char *) "sv1", 3) == NULL) {
+                    r->headers_in.msie6 = 1;
+                }
+                break;
             }
-            break;
+            continue;
         }
-        return PT_OK;
-    }
 
-    if (pt_strlcasestrn(ua, last, (u_char *) "safari/", 7)
-        && pt_strlcasestrn(ua, last, (u_char *) "mac os x", 8)
-        && pt_strlcasestrn(ua, last, (u_char *) "chrome/", 7) == NULL)
-    {
-        r->headers_in.safari = 1;
+        if (pt_strlcasestrn(ua, last, (u_char *) "safari/", 7)
+            && pt_strlcasestrn(ua, last, (u_char *) "mac os x", 8)
+            && pt_strlcasestrn(ua, last, (u_char *) "chrome/", 7) == NULL)
+        {
+            r->headers_in.safari = 1;
+        }
     }
-
-    return PT_OK;
 }
 
 /* Checks the head as a whole once all of it is read (RFC 9112 6, 3.2).

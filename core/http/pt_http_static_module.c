@@ -145,8 +145,13 @@ pt_http_static_etag(pt_http_request_t *r, struct stat *st)
         return PT_ERROR;
     }
 
-    h->value.len = pt_slprintf(p, p + 2 + 2 * 16 + 1, "\"%" PRIx64 "-%" PRIx64 "\"",
-                               (uint64_t) st->st_mtime, (uint64_t) st->st_size) - p;
+    *p++ = '"';
+    p = pt_uint_to_hex(p, (uint64_t) st->st_mtime);
+    *p++ = '-';
+    p = pt_uint_to_hex(p, (uint64_t) st->st_size);
+    *p++ = '"';
+
+    h->value.len = p - h->value.data;
     r->headers_out.etag = h;
 
     return PT_OK;

@@ -347,6 +347,9 @@ static bad_header_t  bad_headers[] = {
     BH("X: a\r\r\n"),
     BH("\rX"),                      /* CR without LF at the end */
     BH("X: \x01\r\n"),
+    BH("X: visible\x01run\r\n"),   /* a control byte inside a run of vchars */
+    BH("X: visible\x7frun\r\n"),
+    BH("X: a b\x1f" "c\r\n"),
 };
 
 static void
