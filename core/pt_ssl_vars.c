@@ -246,8 +246,10 @@ pt_ssl_name_string(X509_NAME *name, pt_pool_t *pool, pt_str_t *s)
 }
 
 
-pt_int_t
-pt_ssl_get_subject_dn(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
+/* The client's certificate, or NULL with s set to the empty string that
+ * every certificate variable is when none was sent. */
+static X509 *
+pt_ssl_peer_cert(pt_connection_t *c, pt_str_t *s)
 {
     X509  *cert;
 
@@ -256,6 +258,19 @@ pt_ssl_get_subject_dn(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
     if (cert == NULL) {
         s->len = 0;
         s->data = (u_char *) "";
+    }
+
+    return cert;
+}
+
+
+pt_int_t
+pt_ssl_get_subject_dn(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
+{
+    X509  *cert;
+
+    cert = pt_ssl_peer_cert(c, s);
+    if (cert == NULL) {
         return PT_OK;
     }
 
@@ -268,11 +283,8 @@ pt_ssl_get_issuer_dn(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
 {
     X509  *cert;
 
-    cert = SSL_get0_peer_certificate(c->ssl->connection);
-
+    cert = pt_ssl_peer_cert(c, s);
     if (cert == NULL) {
-        s->len = 0;
-        s->data = (u_char *) "";
         return PT_OK;
     }
 
@@ -289,11 +301,8 @@ pt_ssl_get_serial_number(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
     char    *data;
     long     len;
 
-    cert = SSL_get0_peer_certificate(c->ssl->connection);
-
+    cert = pt_ssl_peer_cert(c, s);
     if (cert == NULL) {
-        s->len = 0;
-        s->data = (u_char *) "";
         return PT_OK;
     }
 
@@ -324,11 +333,8 @@ pt_ssl_get_fingerprint(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
     unsigned int   len;
     u_char         buf[EVP_MAX_MD_SIZE];
 
-    cert = SSL_get0_peer_certificate(c->ssl->connection);
-
+    cert = pt_ssl_peer_cert(c, s);
     if (cert == NULL) {
-        s->len = 0;
-        s->data = (u_char *) "";
         return PT_OK;
     }
 
@@ -357,11 +363,8 @@ pt_ssl_get_raw_certificate(pt_connection_t *c, pt_pool_t *pool, pt_str_t *s)
     char    *data;
     long     len;
 
-    cert = SSL_get0_peer_certificate(c->ssl->connection);
-
+    cert = pt_ssl_peer_cert(c, s);
     if (cert == NULL) {
-        s->len = 0;
-        s->data = (u_char *) "";
         return PT_OK;
     }
 
