@@ -807,3 +807,22 @@ pt_ssl_clear_error(pt_log_t *log)
 
     ERR_clear_error();
 }
+
+
+char *
+pt_ssl_conf_set_passwords_slot(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_str_t     *value;
+    pt_array_t  **passwords;
+
+    passwords = (pt_array_t **) ((char *) conf + cmd->offset);
+
+    if (*passwords != PT_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    *passwords = pt_ssl_read_password_file(cf, &value[1]);
+
+    return *passwords ? PT_CONF_OK : PT_CONF_ERROR;
+}

@@ -127,6 +127,9 @@ pt_int_t pt_ssl_create(pt_conf_t *cf, pt_ssl_t *ssl, pt_uint_t protocols,
 void *pt_ssl_get_ctx_data(SSL_CTX *ctx);
 /* Reads a password file: one password per line. */
 pt_array_t *pt_ssl_read_password_file(pt_conf_t *cf, pt_str_t *file);
+/* Directive setter for "*ssl_password_file": reads the file into the
+ * pt_array_t * at cmd->offset (unset: PT_CONF_UNSET_PTR). */
+char *pt_ssl_conf_set_passwords_slot(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 /* Loads each certificate (with the rest of its file as the chain) and the
  * key of the same index; passwords (may be NULL) are tried in order. */
 pt_int_t pt_ssl_certificates(pt_conf_t *cf, pt_ssl_t *ssl, pt_array_t *certs,

@@ -24,7 +24,6 @@ static pt_int_t pt_http_ssl_postconfiguration(pt_conf_t *cf);
 static void *pt_http_ssl_create_srv_conf(pt_conf_t *cf);
 static char *pt_http_ssl_merge_srv_conf(pt_conf_t *cf, void *parent, void *child);
 static pt_int_t pt_http_ssl_configure(pt_conf_t *cf, pt_http_ssl_srv_conf_t *conf);
-static char *pt_http_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_http_ssl_session_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static pt_int_t pt_http_ssl_shared_cache(pt_conf_t *cf, pt_http_ssl_srv_conf_t *sscf,
     pt_str_t *value);
@@ -61,7 +60,8 @@ static pt_command_t  pt_http_ssl_commands[] = {
       PT_SSL_SRV(certificate_keys), NULL },
 
     { pt_string("ssl_password_file"), PT_SSL_CTX_CONF|PT_CONF_TAKE1,
-      pt_http_ssl_password_file, PT_HTTP_SRV_CONF_OFFSET, 0, NULL },
+      pt_ssl_conf_set_passwords_slot, PT_HTTP_SRV_CONF_OFFSET,
+      offsetof(pt_http_ssl_srv_conf_t, passwords), NULL },
 
     { pt_string("ssl_dhparam"), PT_SSL_CTX_CONF|PT_CONF_TAKE1,
       pt_conf_set_str_slot, PT_HTTP_SRV_CONF_OFFSET, PT_SSL_SRV(dhparam), NULL },
@@ -390,29 +390,6 @@ pt_http_ssl_postconfiguration(pt_conf_t *cf)
     }
 
     return PT_OK;
-}
-
-
-static char *
-pt_http_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd, void *conf)
-{
-    pt_http_ssl_srv_conf_t  *sscf = conf;
-
-    pt_str_t  *value;
-
-    if (sscf->passwords != PT_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    sscf->passwords = pt_ssl_read_password_file(cf, &value[1]);
-
-    if (sscf->passwords == NULL) {
-        return PT_CONF_ERROR;
-    }
-
-    return PT_CONF_OK;
 }
 
 

@@ -76,8 +76,6 @@ static char *pt_http_upstream_ssl_merge_loc_conf(pt_conf_t *cf, void *parent,
     void *child);
 static pt_int_t pt_http_upstream_ssl_configure(pt_conf_t *cf,
     pt_http_upstream_ssl_conf_t *conf);
-static char *pt_http_upstream_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd,
-    void *conf);
 static void pt_http_upstream_ssl_handshake_handler(pt_connection_t *c);
 static pt_int_t pt_http_upstream_ssl_verify(pt_connection_t *c,
     pt_http_upstream_ssl_ctx_t *ctx);
@@ -138,7 +136,8 @@ static pt_command_t  pt_http_upstream_ssl_commands[] = {
       pt_conf_set_str_slot, PT_HTTP_LOC_CONF_OFFSET, PT_USSL(certificate_key), NULL },
 
     { pt_string("proxy_ssl_password_file"), PT_USSL_CONF|PT_CONF_TAKE1,
-      pt_http_upstream_ssl_password_file, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+      pt_ssl_conf_set_passwords_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_upstream_ssl_conf_t, passwords), NULL },
 
     { pt_string("proxy_ssl_session_reuse"), PT_USSL_CONF|PT_CONF_FLAG,
       pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET, PT_USSL(session_reuse), NULL },
@@ -317,25 +316,6 @@ pt_http_upstream_ssl_configure(pt_conf_t *cf, pt_http_upstream_ssl_conf_t *conf)
     }
 
     return PT_OK;
-}
-
-
-static char *
-pt_http_upstream_ssl_password_file(pt_conf_t *cf, pt_command_t *cmd, void *conf)
-{
-    pt_http_upstream_ssl_conf_t  *uscf = conf;
-
-    pt_str_t  *value;
-
-    if (uscf->passwords != PT_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    uscf->passwords = pt_ssl_read_password_file(cf, &value[1]);
-
-    return uscf->passwords ? PT_CONF_OK : PT_CONF_ERROR;
 }
 
 
