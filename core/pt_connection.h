@@ -134,6 +134,7 @@ struct pt_connection_s {
     unsigned             tcp_nodelay:2;
     unsigned             tcp_nopush:2;
     unsigned             need_last_buf:1;
+    unsigned             upstream:1;    /* to a peer: dispatched first */
 };
 
 /* Registers a listen address in the configuration being parsed. */

@@ -322,6 +322,66 @@ pt_epoll_dispatch(pt_event_t *ev, pt_uint_t flags)
 }
 
 
+/* One pass over the reported events: those of upstream connections
+ * (upstream == 1) or the others. */
+static void
+pt_epoll_dispatch_pass(int n, pt_uint_t flags, pt_uint_t upstream)
+{
+    int               i;
+    uint32_t          revents;
+    pt_uint_t         instance;
+    pt_event_t       *rev, *wev;
+    pt_connection_t  *c;
+
+    for (i = 0; i < n; i++) {
+        c = event_list[i].data.ptr;
+
+        instance = (uintptr_t) c & 1;
+        c = (pt_connection_t *) ((uintptr_t) c & (uintptr_t) ~1);
+
+        rev = c->read;
+
+        if (c->fd == -1 || rev->instance != instance) {
+            continue;           /* stale: the slot was closed or reused */
+        }
+
+        if (c->upstream != upstream) {
+            continue;
+        }
+
+        revents = event_list[i].events;
+
+        if (revents & (EPOLLERR|EPOLLHUP)) {
+            revents |= EPOLLIN|EPOLLOUT;
+        }
+
+        if ((revents & EPOLLIN) && rev->active) {
+            if (revents & EPOLLRDHUP) {
+                rev->pending_eof = 1;
+            }
+
+            rev->ready = 1;
+            rev->available = -1;
+
+            pt_epoll_dispatch(rev, flags);
+        }
+
+        wev = c->write;
+
+        if ((revents & EPOLLOUT) && wev->active) {
+            /* the read handler may have closed or reused the slot */
+            if (c->fd == -1 || wev->instance != instance) {
+                continue;
+            }
+
+            wev->ready = 1;
+
+            pt_epoll_dispatch(wev, flags);
+        }
+    }
+}
+
+
 /*
  * Waits up to timer ms for events (PT_TIMER_INFINITE: until one arrives),
  * updates the cached clock when asked, and marks each reported event ready
@@ -331,12 +391,8 @@ pt_epoll_dispatch(pt_event_t *ev, pt_uint_t flags)
 static pt_int_t
 pt_epoll_process_events(pt_cycle_t *cycle, pt_msec_t timer, pt_uint_t flags)
 {
-    int               n, i;
-    uint32_t          revents;
+    int               n;
     pt_err_t          err;
-    pt_uint_t         instance;
-    pt_event_t       *rev, *wev;
-    pt_connection_t  *c;
     sigset_t          wait_mask;
 
     /* The process keeps its handled signals blocked; the wait is the only
@@ -374,48 +430,12 @@ pt_epoll_process_events(pt_cycle_t *cycle, pt_msec_t timer, pt_uint_t flags)
         return PT_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        c = event_list[i].data.ptr;
-
-        instance = (uintptr_t) c & 1;
-        c = (pt_connection_t *) ((uintptr_t) c & (uintptr_t) ~1);
-
-        rev = c->read;
-
-        if (c->fd == -1 || rev->instance != instance) {
-            continue;           /* stale: the slot was closed or reused */
-        }
-
-        revents = event_list[i].events;
-
-        if (revents & (EPOLLERR|EPOLLHUP)) {
-            revents |= EPOLLIN|EPOLLOUT;
-        }
-
-        if ((revents & EPOLLIN) && rev->active) {
-            if (revents & EPOLLRDHUP) {
-                rev->pending_eof = 1;
-            }
-
-            rev->ready = 1;
-            rev->available = -1;
-
-            pt_epoll_dispatch(rev, flags);
-        }
-
-        wev = c->write;
-
-        if ((revents & EPOLLOUT) && wev->active) {
-            /* the read handler may have closed or reused the slot */
-            if (c->fd == -1 || wev->instance != instance) {
-                continue;
-            }
-
-            wev->ready = 1;
-
-            pt_epoll_dispatch(wev, flags);
-        }
-    }
+    /* Upstream connections first: a response read now returns its
+     * keepalive connection to the cache before the client requests of the
+     * same batch look for one, so fewer new upstream connections are
+     * opened under load. */
+    pt_epoll_dispatch_pass(n, flags, 1);
+    pt_epoll_dispatch_pass(n, flags, 0);
 
     return PT_OK;
 }

@@ -75,6 +75,7 @@ pt_http_upstream_connect_peer(pt_peer_connection_t *pc)
     }
 
     c->type = SOCK_STREAM;
+    c->upstream = 1;
     c->recv = pt_unix_recv;
     c->send = pt_unix_send;
     c->send_chain = pt_linux_sendfile_chain;

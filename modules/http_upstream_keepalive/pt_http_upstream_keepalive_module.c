@@ -15,8 +15,14 @@
  * cached connection to that address is taken if there is one.  A
  * connection goes back to the cache only when its response ended exactly
  * as framed (the protocol module decided the connection is reusable) and
- * the whole request was sent; the least recently used one is closed when
- * the cache is full.  An idle cached connection that receives anything
+ * the whole request was sent; the least recently used ones are closed when
+ * the cache holds more than N.
+ *
+ * That trim waits for the end of the event loop's batch (a posted event):
+ * under load one batch both ends responses and starts requests, and a
+ * connection freed by the first is taken by the second instead of being
+ * closed while a new one is opened.  Between batches at most N are idle,
+ * as nginx's "keepalive N" promises; during a batch up to 2N may be.  An idle cached connection that receives anything
  * (the peer closed it, or sent garbage) is closed at once.
  *
  * The proxy needs "proxy_http_version 1.1" and an empty Connection header
@@ -33,6 +39,8 @@ typedef struct {
 
     pt_queue_t                       cache;     /* most recently used first */
     pt_queue_t                       free;
+    pt_uint_t                        cached;    /* connections in cache */
+    pt_event_t                       trim;      /* posted when cached > max */
 
     pt_http_upstream_init_peer_pt    original_init_peer;
 } pt_http_upstream_keepalive_srv_conf_t;
@@ -62,6 +70,8 @@ static void pt_http_upstream_keepalive_free_peer(pt_peer_connection_t *pc,
 static void pt_http_upstream_keepalive_dummy_handler(pt_event_t *ev);
 static void pt_http_upstream_keepalive_close_handler(pt_event_t *ev);
 static void pt_http_upstream_keepalive_close(pt_connection_t *c);
+static void pt_http_upstream_keepalive_trim_handler(pt_event_t *ev);
+static void pt_http_upstream_keepalive_drop(pt_http_upstream_keepalive_cache_t *item);
 static void *pt_http_upstream_keepalive_create_conf(pt_conf_t *cf);
 static char *pt_http_upstream_keepalive_init_main_conf(pt_conf_t *cf, void *conf);
 static char *pt_http_upstream_keepalive(pt_conf_t *cf, pt_command_t *cmd, void *conf);
@@ -195,8 +205,9 @@ pt_http_upstream_keepalive_init_main_conf(pt_conf_t *cf, void *conf)
         kcf->original_init_peer = uscfp[i]->peer.init;
         uscfp[i]->peer.init = pt_http_upstream_keepalive_init_peer;
 
+        /* twice N: the cache may hold up to 2N until the batch ends */
         cached = pt_pcalloc(cf->pool, sizeof(pt_http_upstream_keepalive_cache_t)
-                                      * kcf->max_cached);
+                                      * kcf->max_cached * 2);
         if (cached == NULL) {
             return PT_CONF_ERROR;
         }
@@ -204,7 +215,11 @@ pt_http_upstream_keepalive_init_main_conf(pt_conf_t *cf, void *conf)
         pt_queue_init(&kcf->cache);
         pt_queue_init(&kcf->free);
 
-        for (n = 0; n < kcf->max_cached; n++) {
+        kcf->trim.handler = pt_http_upstream_keepalive_trim_handler;
+        kcf->trim.data = kcf;
+        kcf->trim.log = cf->cycle->log;
+
+        for (n = 0; n < kcf->max_cached * 2; n++) {
             pt_queue_insert_head(&kcf->free, &cached[n].queue);
             cached[n].conf = kcf;
         }
@@ -279,6 +294,7 @@ pt_http_upstream_keepalive_get_peer(pt_peer_connection_t *pc, void *data)
 
         pt_queue_remove(q);
         pt_queue_insert_head(&kp->conf->free, q);
+        kp->conf->cached--;
 
         c = item->connection;
         item->connection = NULL;
@@ -329,18 +345,19 @@ pt_http_upstream_keepalive_free_peer(pt_peer_connection_t *pc, void *data,
     }
 
     if (pt_queue_empty(&kp->conf->free)) {
-        /* full: the least recently used one goes */
-        q = pt_queue_last(&kp->conf->cache);
-        pt_queue_remove(q);
+        /* 2N: the least recently used one goes now */
+        pt_http_upstream_keepalive_drop(
+            pt_queue_data(pt_queue_last(&kp->conf->cache),
+                          pt_http_upstream_keepalive_cache_t, queue));
+    }
 
-        item = pt_queue_data(q, pt_http_upstream_keepalive_cache_t, queue);
-        pt_http_upstream_keepalive_close(item->connection);
+    q = pt_queue_head(&kp->conf->free);
+    pt_queue_remove(q);
 
-    } else {
-        q = pt_queue_head(&kp->conf->free);
-        pt_queue_remove(q);
+    item = pt_queue_data(q, pt_http_upstream_keepalive_cache_t, queue);
 
-        item = pt_queue_data(q, pt_http_upstream_keepalive_cache_t, queue);
+    if (++kp->conf->cached > kp->conf->max_cached && !kp->conf->trim.posted) {
+        pt_post_event(&kp->conf->trim, &pt_posted_events);
     }
 
     pt_queue_insert_head(&kp->conf->cache, q);
@@ -384,10 +401,9 @@ pt_http_upstream_keepalive_dummy_handler(pt_event_t *ev)
 static void
 pt_http_upstream_keepalive_close_handler(pt_event_t *ev)
 {
-    int                                  n;
-    char                                 buf[1];
-    pt_connection_t                     *c;
-    pt_http_upstream_keepalive_cache_t  *item;
+    int               n;
+    char              buf[1];
+    pt_connection_t  *c;
 
     c = ev->data;
 
@@ -400,13 +416,32 @@ pt_http_upstream_keepalive_close_handler(pt_event_t *ev)
         }
     }
 
-    item = c->data;
+    pt_http_upstream_keepalive_drop(c->data);
+}
 
-    pt_http_upstream_keepalive_close(c);
+/* Closes a cached connection and returns its slot. */
+static void
+pt_http_upstream_keepalive_drop(pt_http_upstream_keepalive_cache_t *item)
+{
+    pt_http_upstream_keepalive_close(item->connection);
 
     pt_queue_remove(&item->queue);
     pt_queue_insert_head(&item->conf->free, &item->queue);
     item->connection = NULL;
+    item->conf->cached--;
+}
+
+/* The end of a batch: back to at most N, the least recently used go. */
+static void
+pt_http_upstream_keepalive_trim_handler(pt_event_t *ev)
+{
+    pt_http_upstream_keepalive_srv_conf_t  *kcf = ev->data;
+
+    while (kcf->cached > kcf->max_cached) {
+        pt_http_upstream_keepalive_drop(
+            pt_queue_data(pt_queue_last(&kcf->cache),
+                          pt_http_upstream_keepalive_cache_t, queue));
+    }
 }
 
 static void
