@@ -14,6 +14,26 @@ pt_uint_t  pt_pagesize = 4096;
 pt_uint_t  pt_ncpu = 1;
 pt_uint_t  pt_cacheline_size = 64;
 
+/*
+ * The first blocks of connection pools.  Every connection, idle keepalive
+ * ones included, holds one for its whole life, so what malloc adds to each
+ * (a 16-byte header, and a malloc/free per accept) is paid ten thousand
+ * times over by ten thousand idle clients.  They come instead from slabs of
+ * PT_POOL_SLAB_BLOCKS equal blocks, and go back to a free list when the
+ * connection closes; a worker keeps its peak and never returns it, as it
+ * keeps its connection table.  One size is cached (that of the first pool
+ * asked for; all servers share the default connection_pool_size), other
+ * sizes go to malloc.
+ */
+
+#define PT_POOL_SLAB_BLOCKS  64
+
+static size_t   pt_pool_block_size;
+static void    *pt_pool_block_free;
+
+static void *pt_pool_block_get(size_t size, pt_log_t *log);
+static void pt_pool_block_put(void *block);
+static void pt_pool_init(pt_pool_t *p, size_t size, pt_log_t *log);
 static void *pt_palloc_small(pt_pool_t *pool, size_t size, pt_uint_t align);
 static void *pt_palloc_block(pt_pool_t *pool, size_t size);
 static void *pt_palloc_large(pt_pool_t *pool, size_t size);
@@ -76,10 +96,46 @@ pt_create_pool(size_t size, pt_log_t *log)
         return NULL;
     }
 
+    pt_pool_init(p, size, log);
+
+    return p;
+}
+
+pt_pool_t *
+pt_create_pool_cached(size_t size, pt_log_t *log)
+{
+    pt_pool_t  *p;
+
+    size = pt_align(size < PT_MIN_POOL_SIZE ? PT_MIN_POOL_SIZE : size,
+                    PT_POOL_ALIGNMENT);
+
+    if (pt_pool_block_size == 0) {
+        pt_pool_block_size = size;
+    }
+
+    if (size != pt_pool_block_size) {
+        return pt_create_pool(size, log);
+    }
+
+    p = pt_pool_block_get(size, log);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    pt_pool_init(p, size, log);
+    p->d.cached = 1;
+
+    return p;
+}
+
+static void
+pt_pool_init(pt_pool_t *p, size_t size, pt_log_t *log)
+{
     p->d.last = (u_char *) p + sizeof(pt_pool_t);
     p->d.end = (u_char *) p + size;
     p->d.next = NULL;
     p->d.failed = 0;
+    p->d.cached = 0;
 
     size = size - sizeof(pt_pool_t);
     p->max = (size < PT_MAX_ALLOC_FROM_POOL) ? size : PT_MAX_ALLOC_FROM_POOL;
@@ -89,8 +145,38 @@ pt_create_pool(size_t size, pt_log_t *log)
     p->large = NULL;
     p->cleanup = NULL;
     p->log = log;
+}
 
-    return p;
+/* A block of pt_pool_block_size bytes, from the free list or a new slab. */
+static void *
+pt_pool_block_get(size_t size, pt_log_t *log)
+{
+    u_char     *slab;
+    void       *block;
+    pt_uint_t   i;
+
+    if (pt_pool_block_free == NULL) {
+        slab = pt_memalign(PT_POOL_ALIGNMENT, size * PT_POOL_SLAB_BLOCKS, log);
+        if (slab == NULL) {
+            return NULL;
+        }
+
+        for (i = PT_POOL_SLAB_BLOCKS; i > 0; i--) {
+            pt_pool_block_put(slab + (i - 1) * size);
+        }
+    }
+
+    block = pt_pool_block_free;
+    pt_pool_block_free = *(void **) block;
+
+    return block;
+}
+
+static void
+pt_pool_block_put(void *block)
+{
+    *(void **) block = pt_pool_block_free;
+    pt_pool_block_free = block;
 }
 
 void
@@ -113,7 +199,12 @@ pt_destroy_pool(pt_pool_t *pool)
     }
 
     for (p = pool, n = pool->d.next; /* void */; p = n, n = n->d.next) {
-        pt_free(p);
+        if (p->d.cached) {
+            pt_pool_block_put(p);
+        } else {
+            pt_free(p);
+        }
+
         if (n == NULL) {
             break;
         }
@@ -209,6 +300,7 @@ pt_palloc_block(pt_pool_t *pool, size_t size)
     new->d.end = m + psize;
     new->d.next = NULL;
     new->d.failed = 0;
+    new->d.cached = 0;
 
     m += sizeof(pt_pool_data_t);
     m = pt_align_ptr(m, PT_ALIGNMENT);

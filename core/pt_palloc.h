@@ -37,7 +37,8 @@ typedef struct {
     u_char      *last;
     u_char      *end;
     pt_pool_t   *next;
-    pt_uint_t    failed;
+    uint32_t     failed;
+    uint32_t     cached;        /* first block from the block cache */
 } pt_pool_data_t;
 
 struct pt_pool_s {
@@ -61,6 +62,9 @@ void *pt_calloc(size_t size, pt_log_t *log);
 #define pt_free  free
 
 pt_pool_t *pt_create_pool(size_t size, pt_log_t *log);
+/* The same, with the first block from a per-process cache of equal blocks:
+ * for the pools of connections (see pt_palloc.c). */
+pt_pool_t *pt_create_pool_cached(size_t size, pt_log_t *log);
 void pt_destroy_pool(pt_pool_t *pool);
 void pt_reset_pool(pt_pool_t *pool);
 

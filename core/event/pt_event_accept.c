@@ -149,7 +149,7 @@ pt_event_init_accepted(pt_connection_t *lc, pt_socket_t s, pt_sockaddr_t *sa,
         return;
     }
 
-    c->pool = pt_create_pool(ls->pool_size, lc->log);
+    c->pool = pt_create_pool_cached(ls->pool_size, lc->log);
 
     if (c->pool == NULL
         || pt_event_set_accepted(c, ls, sa, socklen) != PT_OK

@@ -213,17 +213,85 @@ test_pool_and_array(void)
     pt_destroy_pool(pool);
 }
 
+/* Connection pools: first blocks come from a free list and go back to it. */
+static void
+test_cached_pools(void)
+{
+    int          i, ok;
+    pt_pool_t   *pools[200], *a, *b, *other;
+    u_char      *p;
+
+    a = pt_create_pool_cached(512, NULL);
+    tap_ok(a != NULL && a->d.cached && ((uintptr_t) a % PT_POOL_ALIGNMENT) == 0,
+           "a cached pool, aligned");
+
+    /* more than one slab, each filled past its first block and with a
+     * large allocation */
+    ok = 1;
+    for (i = 0; i < 200; i++) {
+        pools[i] = pt_create_pool_cached(512, NULL);
+        if (pools[i] == NULL || pools[i] == a) {
+            ok = 0;
+            continue;
+        }
+        p = pt_palloc(pools[i], 400);
+        if (p == NULL) {
+            ok = 0;
+            continue;
+        }
+        memset(p, 0xa5, 400);
+        p = pt_palloc(pools[i], 300);
+        if (p == NULL) {
+            ok = 0;
+            continue;
+        }
+        memset(p, 0x5a, 300);
+        p = pt_palloc(pools[i], 100000);
+        if (p == NULL) {
+            ok = 0;
+            continue;
+        }
+        memset(p, 0x3c, 100000);
+    }
+    tap_ok(ok, "200 distinct cached pools");
+
+    ok = 1;
+    for (i = 0; i < 200; i++) {
+        if (pools[i]->d.next == NULL || pools[i]->d.next->d.cached) {
+            ok = 0;
+        }
+    }
+    tap_ok(ok, "their extra blocks are ordinary ones");
+
+    for (i = 0; i < 200; i++) {
+        pt_destroy_pool(pools[i]);
+    }
+
+    pt_destroy_pool(a);
+    b = pt_create_pool_cached(512, NULL);
+    tap_ok(b == a, "a freed first block is the next one given");
+    tap_ok(b->d.last == (u_char *) b + sizeof(pt_pool_t) && b->large == NULL
+           && b->cleanup == NULL && b->d.next == NULL, "and it starts empty");
+
+    other = pt_create_pool_cached(1024, NULL);
+    tap_ok(other != NULL && !other->d.cached, "another size: an ordinary pool");
+
+    pt_destroy_pool(other);
+    pt_destroy_pool(b);
+}
+
 int
 main(void)
 {
     pt_pagesize = (pt_uint_t) getpagesize();
 
-    tap_plan(36);
+    tap_plan(42);
 
     test_numbers();
     test_sizes_and_times();
     test_rbtree();
     test_pool_and_array();
+    test_cached_pools();
 
     return tap_done();
 }
