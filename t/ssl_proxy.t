@@ -4,7 +4,9 @@
 # (proxy_ssl_verify, proxy_ssl_trusted_certificate, proxy_ssl_name,
 # proxy_ssl_verify_depth) with 502 on failure, SNI (proxy_ssl_server_name),
 # protocols, a client certificate to the upstream (proxy_ssl_certificate),
-# session reuse (proxy_ssl_session_reuse), keepalive over TLS, and the
+# its key encrypted and read with proxy_ssl_password_file (a wrong password
+# there fails -t), session reuse (proxy_ssl_session_reuse), keepalive over
+# TLS, and the
 # [warn] of "portico -t" for every https upstream that is not verified.
 
 use strict;
@@ -26,6 +28,10 @@ ssl_ca_sign($d, 'ca', 'revoked', cn => 'backend.test', names => ['backend.test',
 ssl_ca_revoke($d, 'ca', 'revoked');
 ssl_ca_crl($d, 'ca');
 ssl_ca($d, 'other');
+ssl_openssl('pkey', '-in', "$d/client.key", '-aes256', '-passout', 'pass:secret',
+    '-out', "$d/encclient.key");
+$t->write_file('client-pass.txt', "wrong\nsecret\n");
+$t->write_file('bad-pass.txt', "wrong\n");
 
 my $conf = <<'EOF2';
 worker_processes 1;
@@ -91,6 +97,12 @@ http {
             proxy_ssl_certificate client.crt;
             proxy_ssl_certificate_key client.key;
         }
+        location /enccert/ {
+            proxy_pass https://127.0.0.1:%%PORT_8082%%/;
+            proxy_ssl_certificate client.crt;
+            proxy_ssl_certificate_key encclient.key;
+            proxy_ssl_password_file client-pass.txt;
+        }
         location /nocert/ {
             proxy_pass https://127.0.0.1:%%PORT_8082%%/;
         }
@@ -112,7 +124,7 @@ EOF2
 
 $t->write_file('portico.conf', $conf);
 
-# -t: one [warn] per unverified https upstream (7 locations here)
+# -t: one [warn] per unverified https upstream (8 locations here)
 my ($st, $out, $err) = $t->run_cmd3('-t', '-p', "$d/", '-c', $t->path('portico.conf'),
     '-e', "$d/cmd.log");
 
@@ -127,11 +139,19 @@ $t->wait_for_port($t->port(8083), 5);
 $t->wait_for_port($t->port(8082), 5);
 
 $t->run;
-$t->plan(20);
+$t->plan(23);
 
 my @warn = $err =~ /\[warn\] the certificate of the upstream of "proxy_pass https:\/\/\.\.\." in \S+portico\.conf:\d+ is not verified/g;
 is($st, 0, '-t passes');
-is(scalar @warn, 7, '-t warns for each of the 7 unverified https upstreams');
+is(scalar @warn, 8, '-t warns for each of the 8 unverified https upstreams');
+
+# the encrypted key with a password file that has no right password
+(my $badconf = $conf) =~ s/client-pass\.txt/bad-pass.txt/;
+$t->write_file('bad.conf', $badconf);
+my ($bst, undef, $berr) = $t->run_cmd3('-t', '-p', "$d/", '-c', $t->path('bad.conf'),
+    '-e', "$d/cmd.log");
+isnt($bst, 0, '-t fails: no password in proxy_ssl_password_file opens the key');
+like($berr, qr/\[emerg\].*encclient\.key/, 'the error names the key');
 
 sub get { my ($uri) = @_; return http_get($uri, timeout => 10) // '' }
 
@@ -171,6 +191,10 @@ like($r, qr/^HTTP\/1\.1 200 .*proto=TLSv1_2/s, 'proxy_ssl_protocols TLSv1.2');
 
 $r = get('/cert/g');
 like($r, qr/^HTTP\/1\.1 200 .*client=portico-client/s, 'client certificate to the upstream');
+
+$r = get('/enccert/g');
+like($r, qr/^HTTP\/1\.1 200 .*client=portico-client/s,
+    'client certificate with an encrypted key and proxy_ssl_password_file (second line)');
 
 $t->expect_errors(qr/\[error\]/);
 $r = get('/nocert/h');
