@@ -51,13 +51,8 @@ typedef struct {
 static inline u_char *
 pt_strlchr(u_char *p, u_char *last, u_char c)
 {
-    while (p < last) {
-        if (*p == c) {
-            return p;
-        }
-        p++;
-    }
-    return NULL;
+    /* memchr: libc's is vectorized, a byte loop is not */
+    return (p < last) ? memchr(p, c, (size_t) (last - p)) : NULL;
 }
 
 void pt_strlow(u_char *dst, u_char *src, size_t n);

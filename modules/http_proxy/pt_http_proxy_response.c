@@ -339,11 +339,10 @@ pt_http_proxy_process_header(pt_http_request_t *r)
 
         end = NULL;
 
-        for (p = ctx->scan; p < b->last; p++) {
-            if (*p != LF) {
-                continue;
-            }
-
+        for (p = ctx->scan;
+             (p = pt_strlchr(p, b->last, LF)) != NULL;
+             p++)
+        {
             q = (p > ctx->line_start && p[-1] == CR) ? p - 1 : p;
 
             if (q == ctx->line_start && ctx->line_start != b->pos) {
