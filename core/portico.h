@@ -144,6 +144,7 @@ extern pt_uint_t  pt_cacheline_size;
 #include "pt_list.h"
 #include "pt_buf.h"
 #include "pt_file.h"
+#include "pt_open_file_cache.h"
 #include "pt_times.h"
 #include "pt_log.h"
 #include "pt_inet.h"

@@ -128,6 +128,32 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_CORE_ALL|PT_CONF_BLOCK|PT_CONF_NOARGS,
       pt_http_file_types, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
 
+    { pt_string("open_file_cache"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE12,
+      pt_http_file_open_file_cache, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("open_file_cache_valid"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_sec_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, open_file_cache_valid), NULL },
+
+    { pt_string("open_file_cache_min_uses"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, open_file_cache_min_uses), NULL },
+
+    { pt_string("open_file_cache_errors"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, open_file_cache_errors), NULL },
+
+    /* nginx reacts to file events only on kqueue systems; on Linux the
+     * directive is accepted and does nothing there, and so here */
+    { pt_string("open_file_cache_events"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, open_file_cache_events), NULL },
+
     { pt_string("types_hash_max_size"),
       PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
       pt_http_file_types_hash_size, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
@@ -483,6 +509,11 @@ pt_http_core_create_loc_conf(pt_conf_t *cf)
     clcf->sendfile = PT_CONF_UNSET;
     clcf->limit_rate = PT_CONF_UNSET_SIZE;
     clcf->limit_rate_after = PT_CONF_UNSET_SIZE;
+    clcf->open_file_cache = PT_CONF_UNSET_PTR;
+    clcf->open_file_cache_valid = PT_CONF_UNSET;
+    clcf->open_file_cache_min_uses = PT_CONF_UNSET_UINT;
+    clcf->open_file_cache_errors = PT_CONF_UNSET;
+    clcf->open_file_cache_events = PT_CONF_UNSET;
 
     return clcf;
 }

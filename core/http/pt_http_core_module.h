@@ -263,6 +263,13 @@ struct pt_http_core_loc_conf_s {
     pt_array_t                *types;       /* of pt_http_type_t */
     pt_http_types_hash_t      *types_hash;
 
+    /* open_file_cache and its settings (pt_http_file.c): NULL when off. */
+    pt_open_file_cache_t      *open_file_cache;
+    time_t                     open_file_cache_valid;
+    pt_uint_t                  open_file_cache_min_uses;
+    pt_flag_t                  open_file_cache_errors;
+    pt_flag_t                  open_file_cache_events;  /* no effect */
+
     off_t                      client_max_body_size;
     size_t                     postpone_output;
 

@@ -129,6 +129,20 @@ pt_http_map_uri_to_path(pt_http_request_t *r, pt_str_t *path, size_t *root_len,
     return last;
 }
 
+pt_int_t
+pt_http_file_open(pt_http_request_t *r, pt_str_t *path, pt_open_file_info_t *of)
+{
+    pt_http_core_loc_conf_t  *clcf;
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    of->valid = clcf->open_file_cache_valid;
+    of->min_uses = clcf->open_file_cache_min_uses;
+    of->errors = clcf->open_file_cache_errors ? 1 : 0;
+
+    return pt_open_cached_file(clcf->open_file_cache, path, of, r->pool);
+}
+
 /* Answer for a failed open() or stat() of a mapped file, logged as nginx
  * does (a missing file only with log_not_found). */
 pt_int_t
@@ -456,6 +470,7 @@ pt_http_types_hash_build(pt_conf_t *cf, pt_http_type_t *types, pt_uint_t n)
  * root and alias: a level without either takes its parent's, as nginx
  * does (a location nested in an alias location keeps replacing the outer
  * prefix); "html" under the prefix when no level sets one.
+ * open_file_cache: a level without one shares its parent's cache.
  * types: a level without types {} takes its parent's table.
  */
 char *
@@ -480,6 +495,12 @@ pt_http_file_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
             conf->root = html;
         }
     }
+
+    pt_conf_merge_ptr_value(conf->open_file_cache, prev->open_file_cache, NULL);
+    pt_conf_merge_sec_value(conf->open_file_cache_valid, prev->open_file_cache_valid, 60);
+    pt_conf_merge_uint_value(conf->open_file_cache_min_uses,
+                             prev->open_file_cache_min_uses, 1);
+    pt_conf_merge_value(conf->open_file_cache_errors, prev->open_file_cache_errors, 0);
 
     if (prev->types_hash == NULL) {
         if (prev->types == NULL) {
@@ -511,6 +532,82 @@ pt_http_file_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
         if (conf->types_hash == NULL) {
             return PT_CONF_ERROR;
         }
+    }
+
+    return PT_CONF_OK;
+}
+
+/*
+ * "open_file_cache off | max=N [inactive=time]": each directive makes its
+ * own cache, as nginx's; nginx's quirks kept: "off" anywhere in the
+ * arguments wins, a later "max=" overrides an earlier one.
+ */
+char *
+pt_http_file_open_file_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_loc_conf_t *clcf = conf;
+
+    time_t      inactive;
+    pt_int_t    max;
+    pt_str_t   *value, s;
+    pt_uint_t   i;
+
+    if (clcf->open_file_cache != PT_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    max = 0;
+    inactive = 60;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len >= 4 && pt_strncmp(value[i].data, "max=", 4) == 0) {
+            max = pt_atoi(value[i].data + 4, value[i].len - 4);
+            if (max <= 0) {
+                goto invalid;
+            }
+            continue;
+        }
+
+        if (value[i].len >= 9 && pt_strncmp(value[i].data, "inactive=", 9) == 0) {
+            s.len = value[i].len - 9;
+            s.data = value[i].data + 9;
+
+            inactive = pt_parse_time(&s, 1);
+            if (inactive == (time_t) PT_ERROR) {
+                goto invalid;
+            }
+            continue;
+        }
+
+        if (pt_str_eq_lit(&value[i], "off")) {
+            clcf->open_file_cache = NULL;
+            continue;
+        }
+
+    invalid:
+
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "invalid \"open_file_cache\" parameter \"" PT_STR_FMT "\"",
+                          PT_STR_ARG(value[i]));
+        return PT_CONF_ERROR;
+    }
+
+    if (clcf->open_file_cache == NULL) {
+        return PT_CONF_OK;
+    }
+
+    if (max == 0) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0,
+                          "\"open_file_cache\" must have the \"max\" parameter");
+        return PT_CONF_ERROR;
+    }
+
+    clcf->open_file_cache = pt_open_file_cache_init(cf->pool, max, inactive);
+    if (clcf->open_file_cache == NULL) {
+        return PT_CONF_ERROR;
     }
 
     return PT_CONF_OK;

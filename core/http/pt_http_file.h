@@ -5,6 +5,9 @@
  *   root PATH;  alias PATH;       where a location's files are
  *   types { TYPE EXT ...; }       extension -> Content-Type (with the
  *                                 default_type fallback of the core)
+ *   open_file_cache off | max=N [inactive=time];    (default off, 60s)
+ *   open_file_cache_valid time;   (60s)  open_file_cache_min_uses n; (1)
+ *   open_file_cache_errors on|off; (off)
  *
  * The directives live in the core module's table; their setters, the
  * mapping and the type lookup are here so the static, index and try_files
@@ -50,6 +53,19 @@ typedef struct {
 u_char *pt_http_map_uri_to_path(pt_http_request_t *r, pt_str_t *path,
     size_t *root_len, size_t reserved);
 
+/*
+ * The one way the static, index and try_files code (and "if -f") opens or
+ * tests a mapped file: through the location's open_file_cache, or
+ * directly when it is off.  The caller zeroes of and may set test_only
+ * and test_dir; the location's open_file_cache_valid, _min_uses and
+ * _errors are filled in here.  Returns as pt_open_cached_file(): on
+ * PT_ERROR, of->err 0 means "answer 500" (already logged), else
+ * pt_http_file_open_error(r, of->err, of->failed, path) gives the status.
+ * A descriptor in of->fd is r's until r->pool goes: never close it.
+ */
+pt_int_t pt_http_file_open(pt_http_request_t *r, pt_str_t *path,
+    pt_open_file_info_t *of);
+
 /* The status for a failed open()/stat() of name (errno err), logged:
  * op names the call ("open()").  404 for a missing file (logged only with log_not_found), 403 when
  * access is denied, 500 otherwise. */
@@ -78,6 +94,8 @@ char *pt_http_file_types(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 /* types_hash_max_size / types_hash_bucket_size: checked, then unused (the
  * table sizes itself). */
 char *pt_http_file_types_hash_size(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+/* "open_file_cache off | max=N [inactive=time]". */
+char *pt_http_file_open_file_cache(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 /* Merge step of the file settings of a core location conf. */
 char *pt_http_file_merge_loc_conf(pt_conf_t *cf, void *prev, void *conf);
 

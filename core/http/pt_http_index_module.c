@@ -4,7 +4,8 @@
  *   index FILE ...;      (http, server, location; default index.html)
  *
  * A CONTENT handler for uris ending in "/": the names are tried in order
- * under the mapped directory (one stat() each); the first that exists
+ * under the mapped directory (one stat() each, or the location's
+ * open_file_cache); the first that exists
  * becomes an internal redirect to uri + name, so the location of the
  * index file (its handler, its headers) answers.  A name starting with
  * "/" is a redirect target as it is and ends the list.  Names may hold
@@ -63,43 +64,49 @@ static pt_int_t
 pt_http_index_test_dir(pt_http_request_t *r, u_char *dir, u_char *end)
 {
     u_char                    save;
-    pt_err_t                  err;
     pt_int_t                  rc;
-    struct stat               st;
+    pt_str_t                  path;
+    pt_open_file_info_t       of;
     pt_http_core_loc_conf_t  *clcf;
 
     save = *end;
     *end = '\0';
 
-    if (stat((char *) dir, &st) == -1) {
-        err = pt_errno;
+    path.data = dir;
+    path.len = end - dir;
 
-        if (err == ENOENT) {
+    pt_memzero(&of, sizeof(pt_open_file_info_t));
+    of.test_only = 1;
+    of.test_dir = 1;
+
+    rc = PT_OK;
+
+    if (pt_http_file_open(r, &path, &of) != PT_OK) {
+
+        if (of.err == 0) {
+            rc = PT_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else if (of.err == ENOENT) {
             clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
             if (clcf->log_not_found) {
-                pt_log_error(PT_LOG_ERR, r->connection->log, err,
+                pt_log_error(PT_LOG_ERR, r->connection->log, of.err,
                              "\"%s\" is not found", dir);
             }
             rc = PT_HTTP_NOT_FOUND;
 
         } else {
-            rc = pt_http_file_open_error(r, err, "stat()", dir);
+            rc = pt_http_file_open_error(r, of.err, of.failed, dir);
         }
 
-        *end = save;
-        return rc;
-    }
-
-    if (!S_ISDIR(st.st_mode)) {
+    } else if (!of.is_dir) {
         pt_log_error(PT_LOG_ALERT, r->connection->log, 0,
                      "\"%s\" is not a directory", dir);
-        *end = save;
-        return PT_HTTP_INTERNAL_SERVER_ERROR;
+        rc = PT_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     *end = save;
 
-    return PT_OK;
+    return rc;
 }
 
 /* Redirects to uri + name (or to name when it is absolute). */
@@ -131,11 +138,10 @@ pt_http_index_handler(pt_http_request_t *r)
 {
     u_char                    *last, *dir_end;
     size_t                     root;
-    pt_err_t                   err;
     pt_int_t                   rc;
     pt_str_t                   path, name;
     pt_uint_t                  i, dir_tested;
-    struct stat                st;
+    pt_open_file_info_t        of;
     pt_http_complex_value_t   *cv;
     pt_http_index_loc_conf_t  *ilcf;
 
@@ -181,15 +187,21 @@ pt_http_index_handler(pt_http_request_t *r)
 
         last = pt_cpymem(dir_end, name.data, name.len);
         *last = '\0';
+        path.len = last - path.data;
 
-        if (stat((char *) path.data, &st) == 0) {
+        pt_memzero(&of, sizeof(pt_open_file_info_t));
+        of.test_only = 1;
+
+        if (pt_http_file_open(r, &path, &of) == PT_OK) {
             return pt_http_index_redirect(r, &name);
         }
 
-        err = pt_errno;
+        if (of.err == 0) {
+            return PT_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-        if (err != ENOENT) {
-            return pt_http_file_open_error(r, err, "stat()", path.data);
+        if (of.err != ENOENT) {
+            return pt_http_file_open_error(r, of.err, of.failed, path.data);
         }
 
         if (!dir_tested) {

@@ -724,28 +724,37 @@ pt_http_script_set_code(pt_http_script_engine_t *e)
     e->ip += pt_http_script_code_size(pt_http_script_set_code_t);
 }
 
-/* -f, -d, -e, -x on path (NUL-terminated): 1 or 0. */
-static pt_uint_t
+/* -f, -d, -e, -x on path (NUL-terminated), through the location's open
+ * file cache: 1, 0, or PT_ERROR. */
+static pt_int_t
 pt_http_script_test_file(pt_http_request_t *r, pt_http_script_if_code_t *code,
     pt_str_t *path)
 {
-    struct stat  st;
+    pt_open_file_info_t  of;
 
-    if (stat((char *) path->data, &st) == -1) {
-        if (pt_errno != ENOENT && pt_errno != ENOTDIR && pt_errno != ENAMETOOLONG) {
-            pt_log_error(PT_LOG_ERR, r->connection->log, pt_errno,
-                         "stat() \"%s\" failed", path->data);
+    pt_memzero(&of, sizeof(pt_open_file_info_t));
+    of.test_only = 1;
+    of.test_dir = (code->type == PT_HTTP_IF_DIR) ? 1 : 0;
+
+    if (pt_http_file_open(r, path, &of) != PT_OK) {
+        if (of.err == 0) {
+            return PT_ERROR;
+        }
+
+        if (of.err != ENOENT && of.err != ENOTDIR && of.err != ENAMETOOLONG) {
+            pt_log_error(PT_LOG_ERR, r->connection->log, of.err,
+                         "%s \"%s\" failed", of.failed, path->data);
         }
         return 0;
     }
 
     switch (code->type) {
     case PT_HTTP_IF_FILE:
-        return S_ISREG(st.st_mode) ? 1 : 0;
+        return of.is_file;
     case PT_HTTP_IF_DIR:
-        return S_ISDIR(st.st_mode) ? 1 : 0;
+        return of.is_dir;
     case PT_HTTP_IF_EXEC:
-        return (st.st_mode & S_IXUSR) ? 1 : 0;
+        return of.is_exec;
     default:    /* PT_HTTP_IF_EXISTS */
         return 1;
     }
@@ -798,6 +807,9 @@ pt_http_script_condition(pt_http_script_engine_t *e, pt_http_script_if_code_t *c
 
     default:
         rc = pt_http_script_test_file(r, code, &value);
+        if (rc == PT_ERROR) {
+            return PT_ERROR;
+        }
         return code->negative ? !rc : rc;
     }
 }

@@ -3,7 +3,8 @@
  *
  * A CONTENT handler: a uri ending in "/" is declined (the index module or
  * the final 403/404 of the core answers it); otherwise the mapped file is
- * opened once, checked with one fstat(), and answered as a single file
+ * opened once and checked with one fstat() (or found in the location's
+ * open_file_cache, with no system call), and answered as a single file
  * buffer that the write filter sends with sendfile() (or the copy filter
  * reads into memory when sendfile is off).  The response carries
  * Last-Modified, an ETag in nginx's format ("mtime-size" in hex) and
@@ -130,7 +131,7 @@ pt_http_static_redirect_dir(pt_http_request_t *r)
 
 /* ETag: "mtime-size" in hex, as nginx makes it. */
 static pt_int_t
-pt_http_static_etag(pt_http_request_t *r, struct stat *st)
+pt_http_static_etag(pt_http_request_t *r, pt_open_file_info_t *of)
 {
     u_char            *p;
     pt_http_header_t  *h;
@@ -146,9 +147,9 @@ pt_http_static_etag(pt_http_request_t *r, struct stat *st)
     }
 
     *p++ = '"';
-    p = pt_uint_to_hex(p, (uint64_t) st->st_mtime);
+    p = pt_uint_to_hex(p, (uint64_t) of->mtime);
     *p++ = '-';
-    p = pt_uint_to_hex(p, (uint64_t) st->st_size);
+    p = pt_uint_to_hex(p, (uint64_t) of->size);
     *p++ = '"';
 
     h->value.len = p - h->value.data;
@@ -157,52 +158,30 @@ pt_http_static_etag(pt_http_request_t *r, struct stat *st)
     return PT_OK;
 }
 
-/* Opens path; PT_OK with *fd and *st, or the HTTP status to answer. */
+/* Opens path (through the open file cache when the location has one);
+ * PT_OK with of filled, or the HTTP status to answer. */
 static pt_int_t
-pt_http_static_open(pt_http_request_t *r, pt_str_t *path, pt_fd_t *fd,
-    struct stat *st)
+pt_http_static_open(pt_http_request_t *r, pt_str_t *path, pt_open_file_info_t *of)
 {
-    pt_err_t                 err;
-    pt_pool_cleanup_t       *cln;
-    pt_pool_cleanup_file_t  *clnf;
+    pt_memzero(of, sizeof(pt_open_file_info_t));
 
-    *fd = open((char *) path->data, O_RDONLY|O_NONBLOCK|O_CLOEXEC);
+    if (pt_http_file_open(r, path, of) != PT_OK) {
+        if (of->err == 0) {
+            return PT_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    if (*fd == -1) {
-        return pt_http_file_open_error(r, pt_errno, "open()", path->data);
+        return pt_http_file_open_error(r, of->err, of->failed, path->data);
     }
 
-    if (fstat(*fd, st) == -1) {
-        err = pt_errno;
-        (void) close(*fd);
-        pt_log_error(PT_LOG_CRIT, r->connection->log, err,
-                     "fstat() \"%s\" failed", path->data);
-        return PT_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (S_ISDIR(st->st_mode)) {
-        (void) close(*fd);
+    if (of->is_dir) {
         return pt_http_static_redirect_dir(r);
     }
 
-    if (!S_ISREG(st->st_mode)) {
-        (void) close(*fd);
+    if (!of->is_file) {
         pt_log_error(PT_LOG_CRIT, r->connection->log, 0,
                      "\"%s\" is not a regular file", path->data);
         return PT_HTTP_NOT_FOUND;
     }
-
-    cln = pt_pool_cleanup_add(r->pool, sizeof(pt_pool_cleanup_file_t));
-    if (cln == NULL) {
-        (void) close(*fd);
-        return PT_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    clnf = cln->data;
-    clnf->fd = *fd;
-    clnf->name = path->data;
-    clnf->log = r->pool->log;
-    cln->handler = pt_pool_cleanup_file;
 
     return PT_OK;
 }
@@ -211,13 +190,12 @@ static pt_int_t
 pt_http_static_handler(pt_http_request_t *r)
 {
     size_t                      root;
-    pt_fd_t                     fd;
     pt_int_t                    rc;
     pt_str_t                    path;
     pt_buf_t                   *b;
     pt_file_t                  *file;
     pt_chain_t                  out;
-    struct stat                 st;
+    pt_open_file_info_t         of;
     pt_http_static_loc_conf_t  *slcf;
 
     if (!(r->method & (PT_HTTP_GET|PT_HTTP_HEAD|PT_HTTP_POST))) {
@@ -232,7 +210,7 @@ pt_http_static_handler(pt_http_request_t *r)
         return PT_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = pt_http_static_open(r, &path, &fd, &st);
+    rc = pt_http_static_open(r, &path, &of);
     if (rc != PT_OK) {
         return rc;
     }
@@ -247,12 +225,12 @@ pt_http_static_handler(pt_http_request_t *r)
     }
 
     r->headers_out.status = PT_HTTP_OK;
-    r->headers_out.content_length_n = st.st_size;
-    r->headers_out.last_modified_time = st.st_mtime;
+    r->headers_out.content_length_n = of.size;
+    r->headers_out.last_modified_time = of.mtime;
 
     slcf = pt_http_get_module_loc_conf(r, pt_http_static_module);
 
-    if (slcf->etag && pt_http_static_etag(r, &st) != PT_OK) {
+    if (slcf->etag && pt_http_static_etag(r, &of) != PT_OK) {
         return PT_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -274,13 +252,13 @@ pt_http_static_handler(pt_http_request_t *r)
         return rc;
     }
 
-    file->fd = fd;
+    file->fd = of.fd;
     file->name = path;
     file->log = r->connection->log;
 
     b->file = file;
     b->file_pos = 0;
-    b->file_last = st.st_size;
+    b->file_last = of.size;
     b->in_file = b->file_last ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

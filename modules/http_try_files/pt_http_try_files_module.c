@@ -3,7 +3,8 @@
  *
  * In the PRECONTENT phase each "file" (a complex value: "$uri",
  * "/cache$uri.html") is mapped to a path through the location's root or
- * alias (pt_http_map_uri_to_path) and tested; a "file/" with a final slash
+ * alias (pt_http_map_uri_to_path) and tested (pt_http_file_open: a stat(),
+ * or the location's open_file_cache); a "file/" with a final slash
  * must be a directory, any other must not be.  The first that exists
  * becomes r->uri, and the request goes on to its content handler in the
  * same location.  When none exists, the last parameter decides: "=CODE"
@@ -63,13 +64,14 @@ pt_module_t  pt_http_try_files_module = {
 };
 
 /* Whether the candidate uri names an existing file (or directory, with
- * test_dir).  PT_OK, PT_DECLINED, or PT_ERROR (mapping failed). */
+ * test_dir).  PT_OK, PT_DECLINED, or PT_ERROR (mapping or the cache
+ * failed). */
 static pt_int_t
 pt_http_try_file(pt_http_request_t *r, pt_http_try_file_t *tf, pt_str_t *uri)
 {
-    size_t       root;
-    pt_str_t     path, saved;
-    struct stat  st;
+    size_t               root;
+    pt_str_t             path, saved;
+    pt_open_file_info_t  of;
 
     if (!pt_http_uri_is_safe(uri)) {
         pt_log_error(PT_LOG_INFO, r->connection->log, 0,
@@ -88,15 +90,23 @@ pt_http_try_file(pt_http_request_t *r, pt_http_try_file_t *tf, pt_str_t *uri)
 
     r->uri = saved;
 
-    if (stat((char *) path.data, &st) == -1) {
-        if (pt_errno != ENOENT && pt_errno != ENOTDIR && pt_errno != ENAMETOOLONG) {
-            pt_log_error(PT_LOG_CRIT, r->connection->log, pt_errno,
-                         "stat() \"%s\" failed", path.data);
+    pt_memzero(&of, sizeof(pt_open_file_info_t));
+    of.test_only = 1;
+    of.test_dir = tf->test_dir;
+
+    if (pt_http_file_open(r, &path, &of) != PT_OK) {
+        if (of.err == 0) {
+            return PT_ERROR;
+        }
+
+        if (of.err != ENOENT && of.err != ENOTDIR && of.err != ENAMETOOLONG) {
+            pt_log_error(PT_LOG_CRIT, r->connection->log, of.err,
+                         "%s \"%s\" failed", of.failed, path.data);
         }
         return PT_DECLINED;
     }
 
-    if ((S_ISDIR(st.st_mode) ? 1 : 0) != tf->test_dir) {
+    if (of.is_dir != tf->test_dir) {
         return PT_DECLINED;
     }
 
