@@ -246,11 +246,7 @@ pt_open_file_insert_value(pt_rbtree_node_t *temp, pt_rbtree_node_t *node,
         temp = *p;
     }
 
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    pt_rbt_red(node);
+    pt_rbtree_link_leaf(p, node, temp, sentinel);
 }
 
 static pt_cached_open_file_t *

@@ -94,11 +94,7 @@ pt_rbtree_insert_value(pt_rbtree_node_t *temp, pt_rbtree_node_t *node,
         temp = *p;
     }
 
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    pt_rbt_red(node);
+    pt_rbtree_link_leaf(p, node, temp, sentinel);
 }
 
 /* Timer keys wrap around; compare by signed difference so ordering is
@@ -118,11 +114,7 @@ pt_rbtree_insert_timer_value(pt_rbtree_node_t *temp, pt_rbtree_node_t *node,
         temp = *p;
     }
 
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    pt_rbt_red(node);
+    pt_rbtree_link_leaf(p, node, temp, sentinel);
 }
 
 void

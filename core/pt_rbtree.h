@@ -49,6 +49,19 @@ struct pt_rbtree_s {
 #define pt_rbt_copy_color(n1, n2)   ((n1)->color = (n2)->color)
 #define pt_rbtree_sentinel_init(node)  pt_rbt_black(node)
 
+/* The end of every insert function: node becomes the red leaf *p under
+ * parent (the tree's insert then rebalances). */
+static inline void
+pt_rbtree_link_leaf(pt_rbtree_node_t **p, pt_rbtree_node_t *node,
+    pt_rbtree_node_t *parent, pt_rbtree_node_t *sentinel)
+{
+    *p = node;
+    node->parent = parent;
+    node->left = sentinel;
+    node->right = sentinel;
+    pt_rbt_red(node);
+}
+
 void pt_rbtree_insert(pt_rbtree_t *tree, pt_rbtree_node_t *node);
 void pt_rbtree_delete(pt_rbtree_t *tree, pt_rbtree_node_t *node);
 void pt_rbtree_insert_value(pt_rbtree_node_t *root, pt_rbtree_node_t *node,

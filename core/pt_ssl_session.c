@@ -318,11 +318,7 @@ pt_ssl_sess_insert(pt_rbtree_node_t *temp, pt_rbtree_node_t *node,
         temp = *p;
     }
 
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    pt_rbt_red(node);
+    pt_rbtree_link_leaf(p, node, temp, sentinel);
 }
 
 
