@@ -28,6 +28,17 @@ pt_uint_t  pt_cacheline_size = 64;
 
 #define PT_POOL_SLAB_BLOCKS  64
 
+/* Under AddressSanitizer a free block is poisoned, so a use after the
+ * connection closed is still reported although the memory is kept. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define pt_pool_block_poison(b, n)    ASAN_POISON_MEMORY_REGION(b, n)
+#define pt_pool_block_unpoison(b, n)  ASAN_UNPOISON_MEMORY_REGION(b, n)
+#else
+#define pt_pool_block_poison(b, n)
+#define pt_pool_block_unpoison(b, n)
+#endif
+
 static size_t   pt_pool_block_size;
 static void    *pt_pool_block_free;
 
@@ -167,6 +178,7 @@ pt_pool_block_get(size_t size, pt_log_t *log)
     }
 
     block = pt_pool_block_free;
+    pt_pool_block_unpoison(block, pt_pool_block_size);
     pt_pool_block_free = *(void **) block;
 
     return block;
@@ -177,6 +189,10 @@ pt_pool_block_put(void *block)
 {
     *(void **) block = pt_pool_block_free;
     pt_pool_block_free = block;
+
+    /* the link stays readable: pt_pool_block_get() reads it */
+    pt_pool_block_poison((u_char *) block + sizeof(void *),
+                         pt_pool_block_size - sizeof(void *));
 }
 
 void
