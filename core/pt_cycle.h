@@ -77,6 +77,19 @@ typedef struct {
     u_char        *username;
     pt_str_t       pid;
     pt_str_t       oldpid;
+
+    /* Worker set-up after fork (pt_worker.c): worker_priority,
+     * worker_rlimit_core, working_directory, worker_cpu_affinity. */
+    pt_int_t       priority;
+    off_t          rlimit_core;
+    pt_str_t       working_directory;
+    pt_uint_t      cpu_affinity_auto;
+    pt_uint_t      cpu_affinity_n;      /* masks given, 0: none */
+    cpu_set_t     *cpu_affinity;        /* the masks (auto: the one given) */
+
+    pt_flag_t      pcre_jit;            /* unset: JIT, as portico always did */
+    pt_msec_t      timer_resolution;    /* accepted, see portico.conf(5) */
+    pt_str_t       lock_file;           /* accepted and ignored, as on Linux */
 } pt_core_conf_t;
 
 #define pt_get_conf(conf_ctx, module)  conf_ctx[module.index]

@@ -13,6 +13,10 @@ static pt_int_t pt_regex_reserve(pt_uint_t pairs);
 static pcre2_match_data  *pt_regex_match_data;
 static pt_uint_t          pt_regex_match_data_size;
 
+/* pcre_jit: workers set it from their cycle; "off" matches with the
+ * interpreter (the JIT code compiled at configuration time goes unused). */
+pt_uint_t  pt_regex_jit = 1;
+
 pt_int_t
 pt_regex_compile(pt_regex_compile_t *rc)
 {
@@ -134,7 +138,7 @@ pt_regex_exec(pt_regex_t *re, pt_str_t *s, int *captures, pt_uint_t size)
     }
 
 #if (PT_HAVE_PCRE2_JIT)
-    if (re->jit) {
+    if (re->jit && pt_regex_jit) {
         rc = pcre2_jit_match(re->code, (PCRE2_SPTR) s->data, s->len, 0, 0,
                              pt_regex_match_data, NULL);
     } else

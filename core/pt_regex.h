@@ -40,6 +40,10 @@ typedef struct {
     u_char         err_buf[256];
 } pt_regex_compile_t;
 
+/* pcre_jit: nonzero (the default) matches JIT-compiled patterns with the
+ * JIT; a process sets it from its configuration before serving. */
+extern pt_uint_t  pt_regex_jit;
+
 /* Compiles rc->pattern into rc->regex.  PT_OK, or PT_ERROR with rc->err
  * set to a message such as "pcre2_compile() failed: missing closing
  * parenthesis in \"(a\" at \"\"". */

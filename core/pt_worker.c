@@ -15,6 +15,10 @@
 
 static void pt_worker_process_init(pt_cycle_t *cycle, pt_int_t slot);
 static void pt_worker_drop_privileges(pt_cycle_t *cycle, pt_core_conf_t *ccf);
+static void pt_worker_set_limits(pt_cycle_t *cycle, pt_core_conf_t *ccf);
+static void pt_worker_set_cpu_affinity(pt_cycle_t *cycle, pt_core_conf_t *ccf,
+    pt_uint_t slot);
+static void pt_worker_chdir(pt_cycle_t *cycle, pt_core_conf_t *ccf);
 static void pt_init_processes(pt_cycle_t *cycle);
 static void pt_start_draining(pt_cycle_t *cycle);
 static void pt_worker_process_exit(pt_cycle_t *cycle);
@@ -97,7 +101,6 @@ pt_worker_process_init(pt_cycle_t *cycle, pt_int_t slot)
 {
     sigset_t         set;
     pt_core_conf_t  *ccf;
-    struct rlimit    rlmt;
 
     pt_process = PT_PROCESS_WORKER;
     pt_worker = (pt_uint_t) slot;
@@ -112,19 +115,17 @@ pt_worker_process_init(pt_cycle_t *cycle, pt_int_t slot)
 
     ccf = pt_core_conf(cycle);
 
-    if (ccf->rlimit_nofile != PT_CONF_UNSET) {
-        rlmt.rlim_cur = (rlim_t) ccf->rlimit_nofile;
-        rlmt.rlim_max = (rlim_t) ccf->rlimit_nofile;
-
-        if (setrlimit(RLIMIT_NOFILE, &rlmt) == -1) {
-            pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
-                         "setrlimit(RLIMIT_NOFILE, %d) failed", (int) ccf->rlimit_nofile);
-        }
-    }
+    /* priority and limits first: lowering the nice value and raising a
+     * hard limit need the root privileges dropped just after */
+    pt_worker_set_limits(cycle, ccf);
 
     if (geteuid() == 0) {
         pt_worker_drop_privileges(cycle, ccf);
     }
+
+    pt_worker_set_cpu_affinity(cycle, ccf, (pt_uint_t) slot);
+    pt_worker_chdir(cycle, ccf);
+    pt_regex_jit = (ccf->pcre_jit != 0);
 
     /* Signals stay blocked except inside epoll_pwait(), which unblocks them
      * atomically: a signal that arrives while handlers run is delivered at
@@ -137,6 +138,113 @@ pt_worker_process_init(pt_cycle_t *cycle, pt_int_t slot)
     srandom(((unsigned) pt_pid << 16) ^ (unsigned) time(NULL));
 
     pt_init_processes(cycle);
+}
+
+
+/* worker_priority, worker_rlimit_nofile, worker_rlimit_core.  Failures
+ * are logged and the worker goes on, as nginx's. */
+static void
+pt_worker_set_limits(pt_cycle_t *cycle, pt_core_conf_t *ccf)
+{
+    struct rlimit  rlmt;
+
+    if (ccf->priority != 0 && setpriority(PRIO_PROCESS, 0, (int) ccf->priority) == -1) {
+        pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
+                     "setpriority(%d) failed", (int) ccf->priority);
+    }
+
+    if (ccf->rlimit_nofile != PT_CONF_UNSET) {
+        rlmt.rlim_cur = (rlim_t) ccf->rlimit_nofile;
+        rlmt.rlim_max = (rlim_t) ccf->rlimit_nofile;
+
+        if (setrlimit(RLIMIT_NOFILE, &rlmt) == -1) {
+            pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
+                         "setrlimit(RLIMIT_NOFILE, %d) failed", (int) ccf->rlimit_nofile);
+        }
+    }
+
+    if (ccf->rlimit_core != PT_CONF_UNSET) {
+        rlmt.rlim_cur = (rlim_t) ccf->rlimit_core;
+        rlmt.rlim_max = (rlim_t) ccf->rlimit_core;
+
+        if (setrlimit(RLIMIT_CORE, &rlmt) == -1) {
+            pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
+                         "setrlimit(RLIMIT_CORE, %jd) failed", (intmax_t) ccf->rlimit_core);
+        }
+    }
+}
+
+
+/*
+ * worker_cpu_affinity: a list gives worker n the n-th mask (the last one
+ * repeats); auto puts worker n on the n-th CPU the process may use (within
+ * the mask, if one was given), wrapping around, as nginx does.
+ */
+static void
+pt_worker_set_cpu_affinity(pt_cycle_t *cycle, pt_core_conf_t *ccf, pt_uint_t slot)
+{
+    int        cpu, count, pick;
+    cpu_set_t  set, allowed;
+
+    if (ccf->cpu_affinity_n == 0) {
+        return;
+    }
+
+    if (!ccf->cpu_affinity_auto) {
+        set = ccf->cpu_affinity[slot < ccf->cpu_affinity_n ? slot : ccf->cpu_affinity_n - 1];
+
+    } else {
+        if (sched_getaffinity(0, sizeof(cpu_set_t), &allowed) == -1) {
+            pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno, "sched_getaffinity() failed");
+            return;
+        }
+
+        CPU_AND(&allowed, &allowed, &ccf->cpu_affinity[0]);
+
+        count = CPU_COUNT(&allowed);
+        if (count == 0) {
+            return;
+        }
+
+        pick = (int) (slot % (pt_uint_t) count);
+
+        CPU_ZERO(&set);
+        for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+            if (CPU_ISSET(cpu, &allowed) && pick-- == 0) {
+                CPU_SET(cpu, &set);
+                break;
+            }
+        }
+    }
+
+    for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &set)) {
+            pt_log_error(PT_LOG_NOTICE, cycle->log, 0,
+                         "sched_setaffinity(): using cpu #%d", cpu);
+        }
+    }
+
+    if (sched_setaffinity(0, sizeof(cpu_set_t), &set) == -1) {
+        pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno, "sched_setaffinity() failed");
+    }
+}
+
+
+/* working_directory: where the worker dumps core.  A directory that is
+ * missing or not enterable is fatal, as in nginx (exit code 2: the master
+ * does not respawn). */
+static void
+pt_worker_chdir(pt_cycle_t *cycle, pt_core_conf_t *ccf)
+{
+    if (ccf->working_directory.len == 0) {
+        return;
+    }
+
+    if (chdir((char *) ccf->working_directory.data) == -1) {
+        pt_log_error(PT_LOG_ALERT, cycle->log, pt_errno,
+                     "chdir(\"%s\") failed", ccf->working_directory.data);
+        exit(2);
+    }
 }
 
 
@@ -247,6 +355,7 @@ pt_single_process_cycle(pt_cycle_t *cycle)
 
     pt_process = PT_PROCESS_SINGLE;
     pt_worker = 0;
+    pt_regex_jit = (pt_core_conf(cycle)->pcre_jit != 0);
 
     /* Handled signals are delivered only inside epoll_pwait(); see
      * pt_worker_process_init(). */

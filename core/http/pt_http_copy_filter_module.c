@@ -3,9 +3,9 @@
  *
  * The write filter sends a file buffer with sendfile().  With "sendfile
  * off" the bytes must pass through memory instead: this body filter reads
- * the file ranges of the chain into its own buffers (two of 32 KiB, as
- * nginx's output_buffers default) and passes memory buffers down.  When
- * both buffers are still queued in the write filter it stops and keeps
+ * the file ranges of the chain into its own buffers (output_buffers: two
+ * of 32 KiB by default, as nginx) and passes memory buffers down.  When
+ * all of them are still queued in the write filter it stops and keeps
  * the rest of the chain; the writer calls the chain again with in == NULL
  * once the socket drained, and it goes on from there.  Small files take
  * one read() into one buffer, so header and body leave in one writev().
@@ -15,9 +15,6 @@
  */
 
 #include "pt_http.h"
-
-#define PT_HTTP_COPY_BUFS      2
-#define PT_HTTP_COPY_BUF_SIZE  32768
 
 typedef struct {
     pt_chain_t     *in;         /* what is still to be read or passed */
@@ -55,13 +52,26 @@ static pt_http_output_body_filter_pt  pt_http_next_body_filter;
 
 #define pt_http_copy_tag  ((pt_buf_tag_t) &pt_http_copy_filter_module)
 
+/* Whether every buffer output_buffers allows is allocated (">=": an
+ * internal redirect may have changed the location in between). */
+static pt_uint_t
+pt_http_copy_all_busy(pt_http_request_t *r, pt_http_copy_ctx_t *ctx)
+{
+    pt_http_core_loc_conf_t  *clcf;
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    return ctx->allocated >= (pt_uint_t) clcf->output_bufs.num;
+}
+
 /* A free buffer of ours, or NULL when all are queued below. */
 static pt_chain_t *
 pt_http_copy_get_buf(pt_http_request_t *r, pt_http_copy_ctx_t *ctx)
 {
-    off_t        need;
-    size_t       size;
-    pt_chain_t  *cl;
+    off_t                     need;
+    size_t                    size, bufsize;
+    pt_chain_t               *cl;
+    pt_http_core_loc_conf_t  *clcf;
 
     if (ctx->free) {
         cl = ctx->free;
@@ -70,20 +80,23 @@ pt_http_copy_get_buf(pt_http_request_t *r, pt_http_copy_ctx_t *ctx)
         return cl;
     }
 
-    if (ctx->allocated == PT_HTTP_COPY_BUFS) {
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+    bufsize = clcf->output_bufs.size;
+
+    if (pt_http_copy_all_busy(r, ctx)) {
         return NULL;
     }
 
     /* a small response gets a buffer of its size */
     need = 0;
 
-    for (cl = ctx->in; cl && need < PT_HTTP_COPY_BUF_SIZE; cl = cl->next) {
+    for (cl = ctx->in; cl && need < (off_t) bufsize; cl = cl->next) {
         if (cl->buf->in_file && !pt_buf_in_memory(cl->buf)) {
             need += cl->buf->file_last - cl->buf->file_pos;
         }
     }
 
-    size = (need < PT_HTTP_COPY_BUF_SIZE) ? (size_t) need : PT_HTTP_COPY_BUF_SIZE;
+    size = (need < (off_t) bufsize) ? (size_t) need : bufsize;
 
     cl = pt_alloc_chain_link(r->pool);
     if (cl == NULL) {
@@ -259,7 +272,7 @@ pt_http_copy_body_filter(pt_http_request_t *r, pt_chain_t *in)
             return rc;
         }
 
-        if (ctx->free == NULL && ctx->allocated == PT_HTTP_COPY_BUFS) {
+        if (ctx->free == NULL && pt_http_copy_all_busy(r, ctx)) {
             /* everything of ours waits for the socket; the writer calls
              * again when it drained */
             r->buffered |= PT_HTTP_COPY_BUFFERED;

@@ -40,6 +40,12 @@ static pt_conf_enum_t  pt_http_core_lingering_close[] = {
     { pt_null_string, 0 }
 };
 
+static pt_conf_enum_t  pt_http_core_satisfy[] = {
+    { pt_string("all"), PT_HTTP_SATISFY_ALL },
+    { pt_string("any"), PT_HTTP_SATISFY_ANY },
+    { pt_null_string, 0 }
+};
+
 #define PT_HTTP_CORE_ALL  (PT_HTTP_MAIN_CONF|PT_HTTP_SRV_CONF|PT_HTTP_LOC_CONF)
 
 /* client_body_temp_path's default: under the prefix, no levels. */
@@ -166,6 +172,57 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_FLAG,
       pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
       offsetof(pt_http_core_loc_conf_t, sendfile), NULL },
+
+    { pt_string("sendfile_max_chunk"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, sendfile_max_chunk), NULL },
+
+    /* accepted for nginx configs; see pt_http_core_loc_conf_t */
+    { pt_string("output_buffers"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE2,
+      pt_conf_set_bufs_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, output_bufs), NULL },
+
+    { pt_string("read_ahead"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, read_ahead), NULL },
+
+    { pt_string("msie_padding"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, msie_padding), NULL },
+
+    { pt_string("msie_refresh"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, msie_refresh), NULL },
+
+    { pt_string("log_subrequest"),
+      PT_HTTP_CORE_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, log_subrequest), NULL },
+
+    { pt_string("server_names_hash_max_size"),
+      PT_HTTP_MAIN_CONF|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_MAIN_CONF_OFFSET,
+      offsetof(pt_http_core_main_conf_t, server_names_hash_max_size), NULL },
+
+    { pt_string("server_names_hash_bucket_size"),
+      PT_HTTP_MAIN_CONF|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_MAIN_CONF_OFFSET,
+      offsetof(pt_http_core_main_conf_t, server_names_hash_bucket_size), NULL },
+
+    { pt_string("variables_hash_max_size"),
+      PT_HTTP_MAIN_CONF|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_MAIN_CONF_OFFSET,
+      offsetof(pt_http_core_main_conf_t, variables_hash_max_size), NULL },
+
+    { pt_string("variables_hash_bucket_size"),
+      PT_HTTP_MAIN_CONF|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_MAIN_CONF_OFFSET,
+      offsetof(pt_http_core_main_conf_t, variables_hash_bucket_size), NULL },
 
     { pt_string("limit_rate"),
       PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_TAKE1,
@@ -294,6 +351,16 @@ static pt_command_t  pt_http_core_commands[] = {
       PT_HTTP_LOC_CONF|PT_CONF_NOARGS,
       pt_http_core_internal, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
 
+    { pt_string("limit_except"),
+      PT_HTTP_LOC_CONF|PT_CONF_BLOCK|PT_CONF_1MORE,
+      pt_http_core_limit_except, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    /* how the ACCESS phase combines its modules' answers */
+    { pt_string("satisfy"),
+      PT_HTTP_CORE_ALL|PT_CONF_TAKE1,
+      pt_conf_set_enum_slot, PT_HTTP_LOC_CONF_OFFSET,
+      offsetof(pt_http_core_loc_conf_t, satisfy), &pt_http_core_satisfy },
+
     { pt_string("error_page"),
       PT_HTTP_CORE_ALL|PT_HTTP_LIF_CONF|PT_CONF_2MORE,
       pt_http_core_error_page, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
@@ -363,12 +430,25 @@ pt_http_core_create_main_conf(pt_conf_t *cf)
         return NULL;
     }
 
+    cmcf->server_names_hash_max_size = PT_CONF_UNSET_UINT;
+    cmcf->server_names_hash_bucket_size = PT_CONF_UNSET_UINT;
+    cmcf->variables_hash_max_size = PT_CONF_UNSET_UINT;
+    cmcf->variables_hash_bucket_size = PT_CONF_UNSET_UINT;
+
     return cmcf;
 }
 
 static char *
 pt_http_core_init_main_conf(pt_conf_t *cf, void *conf)
 {
+    pt_http_core_main_conf_t  *cmcf = conf;
+
+    /* nginx's defaults (64: its cache line size here) */
+    pt_conf_init_uint_value(cmcf->server_names_hash_max_size, 512);
+    pt_conf_init_uint_value(cmcf->server_names_hash_bucket_size, 64);
+    pt_conf_init_uint_value(cmcf->variables_hash_max_size, 1024);
+    pt_conf_init_uint_value(cmcf->variables_hash_bucket_size, 64);
+
     return PT_CONF_OK;
 }
 
@@ -506,9 +586,15 @@ pt_http_core_create_loc_conf(pt_conf_t *cf)
     clcf->port_in_redirect = PT_CONF_UNSET;
     clcf->log_not_found = PT_CONF_UNSET;
     clcf->recursive_error_pages = PT_CONF_UNSET;
+    clcf->satisfy = PT_CONF_UNSET_UINT;
     clcf->sendfile = PT_CONF_UNSET;
     clcf->limit_rate = PT_CONF_UNSET_SIZE;
     clcf->limit_rate_after = PT_CONF_UNSET_SIZE;
+    clcf->sendfile_max_chunk = PT_CONF_UNSET_SIZE;
+    clcf->read_ahead = PT_CONF_UNSET_SIZE;
+    clcf->msie_padding = PT_CONF_UNSET;
+    clcf->msie_refresh = PT_CONF_UNSET;
+    clcf->log_subrequest = PT_CONF_UNSET;
     clcf->open_file_cache = PT_CONF_UNSET_PTR;
     clcf->open_file_cache_valid = PT_CONF_UNSET;
     clcf->open_file_cache_min_uses = PT_CONF_UNSET_UINT;
@@ -581,6 +667,7 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     pt_conf_merge_value(conf->port_in_redirect, prev->port_in_redirect, 1);
     pt_conf_merge_value(conf->log_not_found, prev->log_not_found, 1);
     pt_conf_merge_value(conf->recursive_error_pages, prev->recursive_error_pages, 0);
+    pt_conf_merge_uint_value(conf->satisfy, prev->satisfy, PT_HTTP_SATISFY_ALL);
 
     if (conf->error_pages == NULL) {
         conf->error_pages = prev->error_pages;
@@ -588,6 +675,13 @@ pt_http_core_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     pt_conf_merge_value(conf->sendfile, prev->sendfile, 0);
     pt_conf_merge_size_value(conf->limit_rate, prev->limit_rate, 0);
     pt_conf_merge_size_value(conf->limit_rate_after, prev->limit_rate_after, 0);
+    pt_conf_merge_size_value(conf->sendfile_max_chunk, prev->sendfile_max_chunk,
+                             2 * 1024 * 1024);
+    pt_conf_merge_size_value(conf->read_ahead, prev->read_ahead, 0);
+    pt_conf_merge_bufs_value(conf->output_bufs, prev->output_bufs, 2, 32768);
+    pt_conf_merge_value(conf->msie_padding, prev->msie_padding, 1);
+    pt_conf_merge_value(conf->msie_refresh, prev->msie_refresh, 0);
+    pt_conf_merge_value(conf->log_subrequest, prev->log_subrequest, 0);
 
     return pt_http_file_merge_loc_conf(cf, prev, conf);
 }

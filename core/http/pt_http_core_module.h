@@ -166,6 +166,14 @@ typedef struct {
     pt_uint_t                  headers_in_hash_size;
 
     pt_uint_t                  ncaptures;   /* the most groups of any regex */
+
+    /* nginx's hash sizes, accepted and validated: portico's server names
+     * and variables are looked up without these hashes, so they bound
+     * nothing here. */
+    pt_uint_t                  server_names_hash_max_size;
+    pt_uint_t                  server_names_hash_bucket_size;
+    pt_uint_t                  variables_hash_max_size;
+    pt_uint_t                  variables_hash_bucket_size;
 } pt_http_core_main_conf_t;
 
 typedef struct pt_http_server_name_s {
@@ -208,6 +216,9 @@ typedef struct {
 #define PT_HTTP_KEEPALIVE_DISABLE_MSIE6   0x0004
 #define PT_HTTP_KEEPALIVE_DISABLE_SAFARI  0x0008
 
+#define PT_HTTP_SATISFY_ALL       0
+#define PT_HTTP_SATISFY_ANY       1
+
 #define PT_HTTP_LINGERING_OFF     0
 #define PT_HTTP_LINGERING_ON      1
 #define PT_HTTP_LINGERING_ALWAYS  2
@@ -224,6 +235,7 @@ struct pt_http_core_loc_conf_s {
     unsigned                   auto_redirect:1;
     unsigned                   internal:1;      /* "internal" */
     unsigned                   auto_redirects:1;    /* a nested one has it */
+    unsigned                   lmt_excpt:1;     /* the block of "limit_except" */
 
     pt_http_regex_t           *regex;       /* "~" / "~*"; name is the regex */
 
@@ -250,6 +262,12 @@ struct pt_http_core_loc_conf_s {
     pt_flag_t                  recursive_error_pages;
 
     pt_http_handler_pt         handler;     /* content handler (proxy, ...) */
+
+    /* "limit_except": the methods (PT_HTTP_* bits) that get the block's
+     * conf, limit_except_loc_conf (NULL: no block), and "satisfy". */
+    uint32_t                   limit_except;
+    void                     **limit_except_loc_conf;
+    pt_uint_t                  satisfy;     /* PT_HTTP_SATISFY_* */
 
     pt_str_t                   default_type;
 
@@ -300,6 +318,19 @@ struct pt_http_core_loc_conf_s {
     pt_flag_t                  sendfile;
     size_t                     limit_rate;
     size_t                     limit_rate_after;
+
+    /* sendfile_max_chunk bounds one send of a response (0: portico's own
+     * per-call bound only).  The others are accepted for nginx configs:
+     * output_buffers (portico sends files without reading them into
+     * buffers), read_ahead (a no-op on Linux in nginx too), msie_padding
+     * and msie_refresh (portico's error pages carry no padding; no refresh
+     * redirects), log_subrequest (no subrequests yet). */
+    size_t                     sendfile_max_chunk;
+    size_t                     read_ahead;
+    pt_bufs_t                  output_bufs;
+    pt_flag_t                  msie_padding;
+    pt_flag_t                  msie_refresh;
+    pt_flag_t                  log_subrequest;
 
 };
 
@@ -369,6 +400,8 @@ pt_http_conf_ctx_t *pt_http_core_create_block_ctx(pt_conf_t *cf,
 /* The "location" and "internal" directives. */
 char *pt_http_core_location(pt_conf_t *cf, pt_command_t *cmd, void *dummy);
 char *pt_http_core_internal(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+/* The "limit_except" block: a nameless location merged from its own. */
+char *pt_http_core_limit_except(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 /* Builds the lookup tables of pclcf's nested locations (recursively);
  * named ones go to cscf. */
 pt_int_t pt_http_init_locations(pt_conf_t *cf, pt_http_core_srv_conf_t *cscf,

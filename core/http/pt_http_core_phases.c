@@ -235,11 +235,19 @@ pt_http_core_post_rewrite_phase(pt_http_request_t *r, pt_http_phase_handler_t *p
     return PT_AGAIN;
 }
 
-/* ACCESS ("satisfy all"): every handler must allow or decline. */
+/*
+ * ACCESS.  "satisfy all": every handler must allow (PT_OK) or decline, the
+ * first refusal is the answer.  "satisfy any": the first PT_OK ends the
+ * phase (an earlier refusal and its WWW-Authenticate forgotten); a 403 or
+ * 401 is remembered in r->access_code (a 401 kept over a 403) for
+ * POST_ACCESS to send when no handler allowed.  Subrequests skip it.
+ */
 pt_int_t
 pt_http_core_access_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
 {
-    pt_int_t  rc;
+    pt_int_t                  rc;
+    pt_http_header_t         *h;
+    pt_http_core_loc_conf_t  *clcf;
 
     if (r != r->main) {
         r->phase_handler = ph->next;
@@ -248,13 +256,40 @@ pt_http_core_access_phase(pt_http_request_t *r, pt_http_phase_handler_t *ph)
 
     rc = ph->handler(r);
 
-    if (rc == PT_DECLINED || rc == PT_OK) {
+    if (rc == PT_DECLINED) {
         r->phase_handler++;
         return PT_AGAIN;
     }
 
     if (rc == PT_AGAIN || rc == PT_DONE) {
         return PT_OK;
+    }
+
+    clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    if (clcf->satisfy == PT_HTTP_SATISFY_ALL) {
+        if (rc == PT_OK) {
+            r->phase_handler++;
+            return PT_AGAIN;
+        }
+
+    } else if (rc == PT_OK) {
+        r->access_code = 0;
+
+        for (h = r->headers_out.www_authenticate; h; h = h->next) {
+            h->hash = 0;
+        }
+
+        r->phase_handler = ph->next;
+        return PT_AGAIN;
+
+    } else if (rc == PT_HTTP_FORBIDDEN || rc == PT_HTTP_UNAUTHORIZED) {
+        if (r->access_code != PT_HTTP_UNAUTHORIZED) {
+            r->access_code = rc;
+        }
+
+        r->phase_handler++;
+        return PT_AGAIN;
     }
 
     pt_http_finalize_request(r, rc);
@@ -360,6 +395,12 @@ pt_http_update_location_config(pt_http_request_t *r)
 
     c = r->connection;
     clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
+
+    /* a method limit_except does not list gets the block's conf */
+    if (r->method & clcf->limit_except) {
+        r->loc_conf = clcf->limit_except_loc_conf;
+        clcf = r->loc_conf[pt_http_core_module.ctx_index];
+    }
 
     if (r == r->main || r->main == NULL) {
         pt_http_set_connection_log(c, clcf->error_log);

@@ -1,7 +1,8 @@
 /*
- * pt_http_location.c: locations: the "location" and "internal" directives,
- * the lookup tables built after parsing, the search for a request's
- * location, and internal redirects (to a uri or to a named location).
+ * pt_http_location.c: locations: the "location", "internal" and
+ * "limit_except" directives, the lookup tables built after parsing, the
+ * search for a request's location, and internal redirects (to a uri or to
+ * a named location).
  *
  * The search follows nginx at every level of nesting:
  *
@@ -216,6 +217,118 @@ pt_http_core_internal(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     clcf->internal = 1;
 
     return PT_CONF_OK;
+}
+
+/* ---- limit_except ---- */
+
+/* The methods "limit_except" names, as nginx's list: TRACE and CONNECT,
+ * which nginx refuses before any location, are not among them. */
+static pt_conf_bitmask_t  pt_http_limit_except_methods[] = {
+    { pt_string("GET"), PT_HTTP_GET },
+    { pt_string("HEAD"), PT_HTTP_HEAD },
+    { pt_string("POST"), PT_HTTP_POST },
+    { pt_string("PUT"), PT_HTTP_PUT },
+    { pt_string("DELETE"), PT_HTTP_DELETE },
+    { pt_string("MKCOL"), PT_HTTP_MKCOL },
+    { pt_string("COPY"), PT_HTTP_COPY },
+    { pt_string("MOVE"), PT_HTTP_MOVE },
+    { pt_string("OPTIONS"), PT_HTTP_OPTIONS },
+    { pt_string("PROPFIND"), PT_HTTP_PROPFIND },
+    { pt_string("PROPPATCH"), PT_HTTP_PROPPATCH },
+    { pt_string("LOCK"), PT_HTTP_LOCK },
+    { pt_string("UNLOCK"), PT_HTTP_UNLOCK },
+    { pt_string("PATCH"), PT_HTTP_PATCH },
+    { pt_null_string, 0 }
+};
+
+/* The mask of the methods the block applies to: every method (unknown ones
+ * too) but the listed ones, and HEAD goes with GET. */
+static char *
+pt_http_limit_except_mask(pt_conf_t *cf, uint32_t *mask)
+{
+    pt_str_t           *value;
+    pt_uint_t           i;
+    pt_conf_bitmask_t  *m;
+
+    value = cf->args->elts;
+    *mask = 0xffffffff;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        for (m = pt_http_limit_except_methods; m->name.len; m++) {
+            if (m->name.len == value[i].len
+                && pt_strncasecmp(m->name.data, value[i].data, value[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (m->name.len == 0) {
+            pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid method \"" PT_STR_FMT "\"",
+                              PT_STR_ARG(value[i]));
+            return PT_CONF_ERROR;
+        }
+
+        *mask &= ~(uint32_t) m->mask;
+    }
+
+    if (!(*mask & PT_HTTP_GET)) {
+        *mask &= ~(uint32_t) PT_HTTP_HEAD;
+    }
+
+    return PT_CONF_OK;
+}
+
+/*
+ * "limit_except METHOD ... { ... }": a nameless location inside the
+ * current one, merged from it like the block of "if" and never searched;
+ * pt_http_update_location_config() switches a request whose method is not
+ * listed to it.  Only directives marked PT_HTTP_LMT_CONF are allowed in it
+ * (allow, deny, access_log, proxy_pass).
+ */
+char *
+pt_http_core_limit_except(pt_conf_t *cf, pt_command_t *cmd, void *conf)
+{
+    pt_http_core_loc_conf_t *pclcf = conf;
+
+    char                     *rv;
+    pt_conf_t                 pcf;
+    pt_http_conf_ctx_t       *ctx;
+    pt_http_core_loc_conf_t  *clcf;
+
+    if (pclcf->limit_except_loc_conf) {
+        return "is duplicate";
+    }
+
+    if (pt_http_limit_except_mask(cf, &pclcf->limit_except) != PT_CONF_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    ctx = pt_http_core_create_block_ctx(cf, 0);
+    if (ctx == NULL) {
+        return PT_CONF_ERROR;
+    }
+
+    clcf = ctx->loc_conf[pt_http_core_module.ctx_index];
+    clcf->loc_conf = ctx->loc_conf;
+    clcf->name = pclcf->name;
+    clcf->noname = 1;
+    clcf->lmt_excpt = 1;
+
+    pclcf->limit_except_loc_conf = ctx->loc_conf;
+
+    if (pt_http_add_location(cf, &pclcf->locations, clcf) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    pcf = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = PT_HTTP_LMT_CONF;
+
+    rv = pt_conf_parse(cf, NULL);
+
+    *cf = pcf;
+
+    return rv;
 }
 
 /* ---- the lookup tables ---- */

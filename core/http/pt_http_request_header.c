@@ -1074,7 +1074,9 @@ pt_http_process_request(pt_http_request_t *r)
         pt_event_del_timer(c->read);
     }
 
-    c->log->action = "processing request";
+    /* nginx's request-time error lines have no " while ..." part
+     * ("access forbidden by rule, client: ...") */
+    c->log->action = NULL;
 
     c->read->handler = pt_http_request_handler;
     c->write->handler = pt_http_request_handler;

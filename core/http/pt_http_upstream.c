@@ -107,6 +107,11 @@ pt_http_upstream_init_request(pt_http_request_t *r)
     u->buffering = u->conf->buffering ? 1 : 0;
     u->peer.tcp_nodelay = clcf->tcp_nodelay ? 1 : 0;
 
+    if (pt_http_upstream_set_local(r, u) != PT_OK) {
+        pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     if (u->create_request(r) != PT_OK) {
         pt_http_finalize_request(r, PT_HTTP_INTERNAL_SERVER_ERROR);
         return;

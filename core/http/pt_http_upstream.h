@@ -101,6 +101,10 @@ struct pt_peer_connection_s {
     unsigned              cached:1;     /* connection from the keepalive cache */
     unsigned              no_cache:1;   /* a cached one failed: fresh only */
     unsigned              tcp_nodelay:1;
+    unsigned              so_keepalive:1;   /* proxy_socket_keepalive */
+    unsigned              transparent:1;    /* proxy_bind ... transparent */
+
+    pt_addr_t            *local;        /* proxy_bind: bind() before connect() */
 };
 
 /* Takes a peer from pc->get and starts a nonblocking connect.  PT_OK:
@@ -182,6 +186,13 @@ typedef struct {
     pt_uint_t                   hash;
 } pt_http_upstream_hide_t;
 
+/* proxy_bind: a fixed local address, or one evaluated per request. */
+typedef struct {
+    pt_addr_t                  *addr;
+    pt_http_complex_value_t    *value;
+    unsigned                    transparent:1;
+} pt_http_upstream_local_t;
+
 typedef struct {
     pt_http_upstream_srv_conf_t  *upstream;
 
@@ -217,7 +228,16 @@ typedef struct {
     pt_array_t                 *hide;           /* effective, of pt_http_upstream_hide_t */
 
     pt_str_t                    module;     /* "proxy", for messages */
+
+    pt_http_upstream_local_t   *local;          /* proxy_bind; NULL: off */
+    pt_flag_t                   socket_keepalive;
 } pt_http_upstream_conf_t;
+
+/* proxy_bind address [transparent] | off (pt_http_upstream_bind.c):
+ * the setter, for a pt_http_upstream_local_t * at cmd->offset (starts as
+ * PT_CONF_UNSET_PTR), and its per-request evaluation into u->peer. */
+char *pt_http_upstream_bind_set_slot(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+
 
 /* ---- per request ---- */
 
@@ -406,5 +426,9 @@ void pt_http_upstream_check_broken_connection(pt_http_request_t *r);
 /* Releases the body forwarding state (temp file) at the end. */
 void pt_http_upstream_pipe_done(pt_http_request_t *r, pt_http_upstream_t *u);
 pt_int_t pt_http_upstream_variables_add(pt_conf_t *cf);
+/* Applies proxy_bind and proxy_socket_keepalive to u->peer: PT_OK (an
+ * address that evaluates to "" or does not parse means no bind, the
+ * latter logged), or PT_ERROR. */
+pt_int_t pt_http_upstream_set_local(pt_http_request_t *r, pt_http_upstream_t *u);
 
 #endif /* PT_HTTP_UPSTREAM_H */

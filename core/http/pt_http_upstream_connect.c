@@ -43,6 +43,58 @@ pt_http_upstream_connect_failed(pt_peer_connection_t *pc, pt_connection_t *c,
     return PT_DECLINED;
 }
 
+/*
+ * The socket options that must precede connect(): SO_KEEPALIVE
+ * (proxy_socket_keepalive), and proxy_bind's local address.  A failed
+ * option is logged and ignored, as nginx does; a failed bind() fails the
+ * connection (PT_ERROR).
+ */
+static pt_int_t
+pt_http_upstream_socket_options(pt_peer_connection_t *pc, pt_socket_t s)
+{
+    int  one, level, option;
+
+    one = 1;
+
+    if (pc->so_keepalive
+        && setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(int)) == -1)
+    {
+        pt_log_error(PT_LOG_ALERT, pc->log, pt_socket_errno,
+                     "setsockopt(SO_KEEPALIVE) failed, ignored");
+    }
+
+    if (pc->local == NULL) {
+        return PT_OK;
+    }
+
+    if (pc->transparent) {
+        /* needs CAP_NET_ADMIN; without it the bind() below fails for a
+         * non-local address and says so */
+        level = (pc->local->sockaddr->sa_family == AF_INET6) ? IPPROTO_IPV6 : IPPROTO_IP;
+        option = (level == IPPROTO_IPV6) ? IPV6_TRANSPARENT : IP_TRANSPARENT;
+
+        if (setsockopt(s, level, option, &one, sizeof(int)) == -1) {
+            pt_log_error(PT_LOG_ALERT, pc->log, pt_socket_errno,
+                         "setsockopt(IP_TRANSPARENT) failed, ignored");
+        }
+
+    } else if (pt_inet_get_port(pc->local->sockaddr) == 0) {
+        /* the kernel picks the port at connect() with the destination
+         * known, so many upstream connections can share one address */
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        (void) setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(int));
+#endif
+    }
+
+    if (bind(s, pc->local->sockaddr, pc->local->socklen) == -1) {
+        pt_log_error(PT_LOG_CRIT, pc->log, pt_socket_errno, "bind(" PT_STR_FMT ") failed",
+                     PT_STR_ARG(pc->local->name));
+        return PT_ERROR;
+    }
+
+    return PT_OK;
+}
+
 pt_int_t
 pt_http_upstream_connect_peer(pt_peer_connection_t *pc)
 {
@@ -64,6 +116,11 @@ pt_http_upstream_connect_peer(pt_peer_connection_t *pc)
 
     if (s == (pt_socket_t) -1) {
         pt_log_error(PT_LOG_ALERT, pc->log, pt_socket_errno, "socket() failed");
+        return PT_ERROR;
+    }
+
+    if (pt_http_upstream_socket_options(pc, s) != PT_OK) {
+        (void) close(s);
         return PT_ERROR;
     }
 

@@ -181,6 +181,14 @@ pt_http_write_filter(pt_http_request_t *r, pt_chain_t *in)
         return PT_AGAIN;
     }
 
+    /* sendfile_max_chunk: one fast client sends at most that much per
+     * turn of the event loop, whatever limit_rate allows */
+    if (clcf->sendfile_max_chunk
+        && (limit == 0 || limit > (off_t) clcf->sendfile_max_chunk))
+    {
+        limit = (off_t) clcf->sendfile_max_chunk;
+    }
+
     sent = c->sent;
 
     chain = c->send_chain(c, r->out, limit);
@@ -201,6 +209,16 @@ pt_http_write_filter(pt_http_request_t *r, pt_chain_t *in)
     }
 
     r->out = chain;
+
+    if (chain && clcf->sendfile_max_chunk && limit == (off_t) clcf->sendfile_max_chunk
+        && c->sent - sent >= limit && c->write->ready && !c->write->delayed)
+    {
+        /* stopped by sendfile_max_chunk while still writable: edge-
+         * triggered epoll will not report it again, so resume on the next
+         * iteration (only then: a send stopped for another reason must
+         * not spin) */
+        pt_post_event(c->write, &pt_posted_next_events);
+    }
 
     if (chain) {
         c->buffered |= PT_HTTP_WRITE_BUFFERED;

@@ -58,6 +58,12 @@ typedef struct {
 
     pt_flag_t                   redirect;       /* "default" or rules */
     pt_array_t                 *redirects;      /* of pt_http_proxy_rewrite_t */
+
+    /* accepted for nginx configs: the proxy_set_header list is short and
+     * scanned, not hashed; SO_SNDLOWAT does nothing on Linux */
+    pt_uint_t                   headers_hash_max_size;
+    pt_uint_t                   headers_hash_bucket_size;
+    size_t                      send_lowat;
 } pt_http_proxy_loc_conf_t;
 
 /* Per request. */

@@ -51,10 +51,14 @@ static pt_path_init_t  pt_http_proxy_temp_path = {
 #define pt_proxy_off(field)  offsetof(pt_http_proxy_loc_conf_t, field)
 #define pt_proxy_uoff(field) offsetof(pt_http_proxy_loc_conf_t, upstream.field)
 
+static char *pt_http_proxy_lowat_check(pt_conf_t *cf, void *post, void *data);
+
+static pt_conf_post_t  pt_http_proxy_lowat_post = { pt_http_proxy_lowat_check };
+
 static pt_command_t  pt_http_proxy_commands[] = {
 
     { pt_string("proxy_pass"),
-      PT_HTTP_LOC_CONF|PT_HTTP_LIF_CONF|PT_CONF_TAKE1,
+      PT_HTTP_LOC_CONF|PT_HTTP_LIF_CONF|PT_HTTP_LMT_CONF|PT_CONF_TAKE1,
       pt_http_proxy_pass, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
 
     { pt_string("proxy_redirect"),
@@ -183,6 +187,31 @@ static pt_command_t  pt_http_proxy_commands[] = {
       PT_HTTP_PROXY_ALL|PT_CONF_1MORE,
       pt_conf_set_bitmask_slot, PT_HTTP_LOC_CONF_OFFSET,
       pt_proxy_uoff(ignore_headers), &pt_http_upstream_ignore_headers_masks },
+
+    { pt_string("proxy_bind"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE12,
+      pt_http_upstream_bind_set_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_uoff(local), NULL },
+
+    { pt_string("proxy_socket_keepalive"),
+      PT_HTTP_PROXY_ALL|PT_CONF_FLAG,
+      pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_uoff(socket_keepalive), NULL },
+
+    { pt_string("proxy_send_lowat"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_off(send_lowat), &pt_http_proxy_lowat_post },
+
+    { pt_string("proxy_headers_hash_max_size"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_off(headers_hash_max_size), NULL },
+
+    { pt_string("proxy_headers_hash_bucket_size"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE1,
+      pt_conf_set_num_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_off(headers_hash_bucket_size), NULL },
 
       pt_null_command
 };
@@ -467,6 +496,12 @@ pt_http_proxy_create_loc_conf(pt_conf_t *cf)
 
     conf->upstream.hide_headers = PT_CONF_UNSET_PTR;
     conf->upstream.pass_headers = PT_CONF_UNSET_PTR;
+    conf->upstream.local = PT_CONF_UNSET_PTR;
+    conf->upstream.socket_keepalive = PT_CONF_UNSET;
+
+    conf->headers_hash_max_size = PT_CONF_UNSET_UINT;
+    conf->headers_hash_bucket_size = PT_CONF_UNSET_UINT;
+    conf->send_lowat = PT_CONF_UNSET_SIZE;
 
     pt_str_set(&conf->upstream.module, "proxy");
 
@@ -617,6 +652,15 @@ pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     {
         return PT_CONF_ERROR;
     }
+
+    pt_conf_merge_ptr_value(conf->upstream.local, prev->upstream.local, NULL);
+    pt_conf_merge_value(conf->upstream.socket_keepalive,
+                        prev->upstream.socket_keepalive, 0);
+    pt_conf_merge_uint_value(conf->headers_hash_max_size,
+                             prev->headers_hash_max_size, 512);
+    pt_conf_merge_uint_value(conf->headers_hash_bucket_size,
+                             prev->headers_hash_bucket_size, 64);
+    pt_conf_merge_size_value(conf->send_lowat, prev->send_lowat, 0);
 
     pt_conf_merge_ptr_value(conf->body_set, prev->body_set, NULL);
     pt_conf_merge_ptr_value(conf->method, prev->method, NULL);
@@ -961,6 +1005,16 @@ pt_http_proxy_set_cv(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     if (pt_http_compile_complex_value(&ccv) != PT_OK) {
         return PT_CONF_ERROR;
     }
+
+    return PT_CONF_OK;
+}
+
+/* proxy_send_lowat: Linux has no SO_SNDLOWAT for sockets, so nginx warns
+ * and ignores it there; so does portico. */
+static char *
+pt_http_proxy_lowat_check(pt_conf_t *cf, void *post, void *data)
+{
+    pt_conf_log_error(PT_LOG_WARN, cf, 0, "\"proxy_send_lowat\" is not supported, ignored");
 
     return PT_CONF_OK;
 }
