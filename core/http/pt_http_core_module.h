@@ -347,6 +347,9 @@ typedef struct {
 /* Runs the phases from r->phase_handler on (the write event handler while
  * a request is in its phases). */
 void pt_http_core_run_phases(pt_http_request_t *r);
+/* Adds a module's handler to a phase (from its postconfiguration). */
+pt_int_t pt_http_add_phase_handler(pt_conf_t *cf, pt_uint_t phase,
+    pt_http_handler_pt handler);
 /* Starts the phase walk for a request whose head was just read. */
 void pt_http_handler(pt_http_request_t *r);
 /* Binds the chosen location's config to r (loc_conf, content handler,

@@ -604,3 +604,21 @@ pt_http_server_port(pt_http_request_t *r)
     return pt_inet_get_port(c->local_sockaddr);
 }
 
+
+pt_int_t
+pt_http_add_phase_handler(pt_conf_t *cf, pt_uint_t phase, pt_http_handler_pt handler)
+{
+    pt_http_handler_pt        *h;
+    pt_http_core_main_conf_t  *cmcf;
+
+    cmcf = pt_http_conf_get_module_main_conf(cf, pt_http_core_module);
+
+    h = pt_array_push(&cmcf->phases[phase].handlers);
+    if (h == NULL) {
+        return PT_ERROR;
+    }
+
+    *h = handler;
+
+    return PT_OK;
+}

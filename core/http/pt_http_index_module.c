@@ -327,17 +327,11 @@ pt_http_index_set_index(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 static pt_int_t
 pt_http_index_init(pt_conf_t *cf)
 {
-    pt_http_handler_pt        *h;
-    pt_http_core_main_conf_t  *cmcf;
-
-    cmcf = pt_http_conf_get_module_main_conf(cf, pt_http_core_module);
-
-    h = pt_array_push(&cmcf->phases[PT_HTTP_CONTENT_PHASE].handlers);
-    if (h == NULL) {
+    if (pt_http_add_phase_handler(cf, PT_HTTP_CONTENT_PHASE, pt_http_index_handler)
+        != PT_OK)
+    {
         return PT_ERROR;
     }
-
-    *h = pt_http_index_handler;
 
     return PT_OK;
 }
