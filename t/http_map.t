@@ -15,6 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Portico::Test;
+use Portico::Test::WebSocket qw(ws_frame ws_read_frame);
 use Digest::SHA qw(sha1_base64);
 use IO::Select;
 use IO::Socket::INET;
@@ -176,8 +177,8 @@ like($head, qr{^HTTP/1\.1 101 }, 'websocket: 101 through the proxy');
 like($head, qr/^X-Seen-Connection: upgrade\r$/mi, 'websocket: Connection: upgrade upstream');
 my $accept = sha1_base64($key . '258EAFA5-E914-47DA-95CA-C5AB0DC85B11') . '=';
 like($head, qr/^Sec-WebSocket-Accept: \Q$accept\E\r$/mi, 'websocket: handshake answer');
-http_send($s, frame('hello'));
-is(read_frame($s, \$rest), 'hello', 'websocket: frame echoed');
+http_send($s, ws_frame('hello'));
+is(ws_read_frame($s, \$rest), 'hello', 'websocket: frame echoed');
 close $s;
 
 my $r = http_get('/ws/plain');
@@ -228,27 +229,6 @@ sub read_head {
     }
     my $i = index($buf, "\r\n\r\n");
     return $i >= 0 ? (substr($buf, 0, $i + 4), substr($buf, $i + 4)) : ($buf, '');
-}
-
-sub frame {
-    my ($payload) = @_;
-    my $mask = pack 'N', int rand 0xffffffff;
-    my $m = $payload ^ substr($mask x (length($payload) / 4 + 1), 0, length $payload);
-    return pack('CC', 0x81, 0x80 | length $payload) . $mask . $m;
-}
-
-sub read_frame {
-    my ($s, $buf) = @_;
-    my $sel = IO::Select->new($s);
-    while (length($$buf) < 2 || length($$buf) < 2 + (ord(substr($$buf, 1, 1)) & 0x7f)) {
-        return undef unless $sel->can_read(5);
-        my $n = sysread($s, $$buf, 4096, length $$buf);
-        return undef unless $n;
-    }
-    my $len = ord(substr($$buf, 1, 1)) & 0x7f;
-    my $payload = substr($$buf, 2, $len);
-    substr($$buf, 0, 2 + $len) = '';
-    return $payload;
 }
 
 # A WebSocket echo backend that reports the Connection header it received:

@@ -13,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Portico::Test;
+use Portico::Test::WebSocket qw(ws_frame ws_read_frame);
 use Digest::SHA qw(sha1_base64);
 use IO::Select;
 use Time::HiRes qw(time sleep);
@@ -50,27 +51,6 @@ $t->plan(14);
 
 my $key = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-sub frame {
-    my ($payload) = @_;
-    my $mask = pack 'N', int rand 0xffffffff;
-    my $m = $payload ^ substr($mask x (length($payload) / 4 + 1), 0, length $payload);
-    return pack('CC', 0x81, 0x80 | length $payload) . $mask . $m;
-}
-
-sub read_frame {
-    my ($s, $buf) = @_;
-    my $sel = IO::Select->new($s);
-    while (length($$buf) < 2 || length($$buf) < 2 + (ord(substr($$buf, 1, 1)) & 0x7f)) {
-        return undef unless $sel->can_read(5);
-        my $n = sysread($s, $$buf, 4096, length $$buf);
-        return undef unless $n;
-    }
-    my $len = ord(substr($$buf, 1, 1)) & 0x7f;
-    my $payload = substr($$buf, 2, $len);
-    substr($$buf, 0, 2 + $len) = '';
-    return $payload;
-}
-
 sub upgrade {
     my ($path, $extra) = @_;
     my $s = http("GET $path HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
@@ -95,28 +75,28 @@ like($head, qr/^Connection: upgrade\r$/mi, 'Connection: upgrade');
 my $accept = sha1_base64($key . '258EAFA5-E914-47DA-95CA-C5AB0DC85B11') . '=';
 like($head, qr/^Sec-WebSocket-Accept: \Q$accept\E\r$/mi, 'the handshake answer passed');
 
-http_send($s, frame('hello'));
-is(read_frame($s, \$rest), 'hello', 'a frame echoed through the tunnel');
-http_send($s, frame('second') . frame('third'));
-is(read_frame($s, \$rest), 'second', 'second frame');
-is(read_frame($s, \$rest), 'third', 'third frame');
+http_send($s, ws_frame('hello'));
+is(ws_read_frame($s, \$rest), 'hello', 'a frame echoed through the tunnel');
+http_send($s, ws_frame('second') . ws_frame('third'));
+is(ws_read_frame($s, \$rest), 'second', 'second frame');
+is(ws_read_frame($s, \$rest), 'third', 'third frame');
 
 # idle: more than proxy_read_timeout of silence in both directions closes
 sleep 1.2;
-http_send($s, frame('still'));
-is(read_frame($s, \$rest), 'still', 'traffic keeps the tunnel open');
+http_send($s, ws_frame('still'));
+is(ws_read_frame($s, \$rest), 'still', 'traffic keeps the tunnel open');
 my $t0 = time;
 ok(http_wait_close($s, 6), 'idle tunnel closed');
 my $idle = time - $t0;
 ok($idle > 1.5 && $idle < 4.5, sprintf('after proxy_read_timeout (%.1fs)', $idle));
 
 # a frame sent right behind the request head is not lost
-($s, $head, $rest) = upgrade('/ws/echo', frame('early'));
+($s, $head, $rest) = upgrade('/ws/echo', ws_frame('early'));
 like($head, qr{^HTTP/1\.1 101}, 'early data: 101');
-is(read_frame($s, \$rest), 'early', 'early data echoed');
+is(ws_read_frame($s, \$rest), 'early', 'early data echoed');
 
 # the backend closes: the tunnel ends
-http_send($s, frame('bye'));
+http_send($s, ws_frame('bye'));
 ok(http_wait_close($s, 5), 'backend closed: the client connection closes');
 
 # without proxy_set_header Upgrade the backend sees no upgrade: plain answer
