@@ -37,11 +37,18 @@ pt_regex_compile(pt_regex_compile_t *rc)
     if (code == NULL) {
         pcre2_get_error_message(errcode, errstr, sizeof(errstr));
 
-        p = pt_slprintf(rc->err_buf, rc->err_buf + sizeof(rc->err_buf),
-                        "pcre2_compile() failed: %s in \"" PT_STR_FMT "\" at \""
-                        PT_STR_FMT "\"", (char *) errstr, PT_STR_ARG(rc->pattern),
-                        (int) (rc->pattern.len - erroff),
-                        (char *) rc->pattern.data + erroff);
+        if ((size_t) erroff == rc->pattern.len) {
+            /* at the very end: nothing to quote (nginx's form) */
+            p = pt_slprintf(rc->err_buf, rc->err_buf + sizeof(rc->err_buf),
+                            "pcre2_compile() failed: %s in \"" PT_STR_FMT "\"",
+                            (char *) errstr, PT_STR_ARG(rc->pattern));
+        } else {
+            p = pt_slprintf(rc->err_buf, rc->err_buf + sizeof(rc->err_buf),
+                            "pcre2_compile() failed: %s in \"" PT_STR_FMT "\" at \""
+                            PT_STR_FMT "\"", (char *) errstr, PT_STR_ARG(rc->pattern),
+                            (int) (rc->pattern.len - erroff),
+                            (char *) rc->pattern.data + erroff);
+        }
 
         rc->err.data = rc->err_buf;
         rc->err.len = p - rc->err_buf;

@@ -88,7 +88,7 @@ $many
 EOF
 
 $t->run;
-$t->plan(51);
+$t->plan(52);
 
 sub body { my ($uri) = @_; return http_body(http_get($uri)) // '' }
 
@@ -176,7 +176,11 @@ like(conf_error('location /d { } location /d { }'), qr/duplicate location "\/d"/
     'duplicate prefix location');
 like(conf_error('location /o { location /p { } }'), qr/location "\/p" is outside location "\/o"/,
     'nested prefix outside its parent');
-like(conf_error('location ~ ^/(a { }'), qr/pcre2_compile\(\) failed: missing closing parenthesis in "\^\/\(a"/,
-    'a bad regex');
+like(conf_error('location ~ ^/(a { }'),
+    qr/pcre2_compile\(\) failed: missing closing parenthesis in "\^\/\(a" in \S+bad\.conf:2\n/,
+    'a bad regex, the error at its end: nothing quoted after it (as nginx)');
+like(conf_error('location ~ ^/a)b { }'),
+    qr/pcre2_compile\(\) failed: unmatched closing parenthesis in "\^\/a\)b" at "\)b" in /,
+    'a bad regex, the error inside it: the rest quoted');
 like(conf_error('location /o { location @n { } }'), qr/named location "\@n" can be on the server level only/,
     'nested named location');
