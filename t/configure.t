@@ -138,7 +138,8 @@ END
 }
 
 # zlib is needed only when a compiled-in module lists it: a throwaway
-# module that is off by default shows both sides.
+# module that is off by default shows both sides (with the gzip module,
+# which needs zlib too, left out).
 {
     mkdir "$TREE/modules/zz_test_zlib";
     spew("$TREE/modules/zz_test_zlib/config", <<'END');
@@ -152,14 +153,15 @@ pt_module_libs="ZLIB"
 pt_module_requires=""
 END
     my $cc = wrapper('cc-no-zlib', '-lz');
-    my ($rc, $out, $err) = configure({ PKG_CONFIG => 'false' }, "--with-cc=$cc");
+    my ($rc, $out, $err) = configure({ PKG_CONFIG => 'false' }, "--with-cc=$cc",
+                                     '--without-http_gzip_module');
     is($rc, 0, 'zlib absent but unused: configure succeeds') or diag($err);
     unlike(slurp("$TREE/objs/config.h"), qr/PT_HAVE_ZLIB/, 'PT_HAVE_ZLIB not defined');
     unlike(slurp("$TREE/objs/modules.c"), qr/pt_zz_test_zlib_module/,
            'module off by default is not in modules.c');
 
     ($rc, $out, $err) = configure({ PKG_CONFIG => 'false' }, "--with-cc=$cc",
-                                  '--with-zz_test_zlib_module');
+                                  '--without-http_gzip_module', '--with-zz_test_zlib_module');
     is($rc, 1, 'zlib absent and needed: exit 1');
     is($err,
        "./configure: error: the zlib library is required by the zz_test_zlib module; "

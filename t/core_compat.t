@@ -179,7 +179,7 @@ rejects('loc', 'proxy_bind a b c;', 'invalid number of arguments in "proxy_bind"
 
 ###############################################################################
 # Debian's stock /etc/nginx/nginx.conf (nginx 1.22), paths moved into the
-# test directory.  "gzip on;" is left out: the gzip module comes later.
+# test directory.
 # The modules-enabled folder holds a load_module line, as Debian's does.
 
 $t->write_file('debian/modules-enabled/50-mod-http-echo.conf',
@@ -243,7 +243,7 @@ http {
 	# Gzip Settings
 	##
 
-	# gzip on;  (left out: portico's gzip module comes later)
+	gzip on;
 
 	# gzip_vary on;
 	# gzip_proxied any;
@@ -259,6 +259,7 @@ EOF2
 
 SKIP: {
     skip 'http_ssl not compiled in (ssl_protocols)', 1 unless $t->has_module('http_ssl');
+    skip 'http_gzip not compiled in (gzip)', 1 unless $t->has_module('http_gzip_filter');
     skip 'no www-data user for "user www-data" as root', 1
         if $> == 0 && !defined getpwnam('www-data');
     ($st, $err) = conf_test('debian/nginx.conf');

@@ -2,7 +2,9 @@
  * pt_http_copy_filter_module.c: file buffers read into memory.
  *
  * The write filter sends a file buffer with sendfile().  With "sendfile
- * off" the bytes must pass through memory instead: this body filter reads
+ * off", over TLS, or when a filter below must see the bytes
+ * (r->filter_need_in_memory: gzip), they pass through memory instead: this
+ * body filter reads
  * the file ranges of the chain into its own buffers (output_buffers: two
  * of 32 KiB by default, as nginx) and passes memory buffers down.  When
  * all of them are still queued in the write filter it stops and keeps
@@ -220,8 +222,9 @@ pt_http_copy_body_filter(pt_http_request_t *r, pt_chain_t *in)
     if (ctx == NULL) {
         clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
 
-        /* sendfile() is for plain connections: TLS needs the bytes */
-        if (clcf->sendfile && r->connection->ssl == NULL) {
+        /* sendfile() is for plain connections: TLS needs the bytes, and
+         * so does a filter below that changes them (gzip) */
+        if (clcf->sendfile && r->connection->ssl == NULL && !r->filter_need_in_memory) {
             return pt_http_next_body_filter(r, in);
         }
 

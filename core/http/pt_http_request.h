@@ -417,6 +417,8 @@ struct pt_http_request_s {
 
     unsigned                    header_only:1;
     unsigned                    allow_ranges:1;     /* the range filters may cut */
+    unsigned                    filter_need_in_memory:1;    /* a filter (gzip) reads the
+                                                               body: no sendfile */
     unsigned                    single_range:1;     /* ... but to one range only */
     unsigned                    disable_not_modified:1;
     unsigned                    limit_rate_set:1;
