@@ -688,3 +688,137 @@ pt_inet_wildcard(struct sockaddr *sa)
         return 0;
     }
 }
+
+
+/* ---- CIDR (allow, deny, geo) ---- */
+
+/* nginx's dotted quad: exactly four decimal parts, each up to 255 (an
+ * empty part counts as 0).  INADDR_NONE, so also 255.255.255.255, means
+ * not an IPv4 address, as in nginx. */
+in_addr_t
+pt_inet_addr(u_char *text, size_t len)
+{
+    u_char     *p;
+    in_addr_t   addr;
+    pt_uint_t   octet, n;
+
+    addr = 0;
+    octet = 0;
+    n = 0;
+
+    for (p = text; p < text + len; p++) {
+        if (*p >= '0' && *p <= '9') {
+            octet = octet * 10 + (*p - '0');
+            if (octet > 255) {
+                return INADDR_NONE;
+            }
+            continue;
+        }
+
+        if (*p == '.') {
+            addr = (addr << 8) + octet;
+            octet = 0;
+            n++;
+            continue;
+        }
+
+        return INADDR_NONE;
+    }
+
+    if (n != 3) {
+        return INADDR_NONE;
+    }
+
+    return htonl((addr << 8) + octet);
+}
+
+static pt_int_t
+pt_inet6_addr(u_char *text, size_t len, u_char *addr)
+{
+    char  buf[PT_INET6_ADDRSTRLEN + 1];
+
+    if (len == 0 || len > PT_INET6_ADDRSTRLEN) {
+        return PT_ERROR;
+    }
+
+    pt_memcpy(buf, text, len);
+    buf[len] = '\0';
+
+    return (inet_pton(AF_INET6, buf, addr) == 1) ? PT_OK : PT_ERROR;
+}
+
+/* Masks an IPv6 address to shift bits; PT_DONE when host bits were set. */
+static pt_int_t
+pt_cidr_mask6(pt_cidr_t *cidr, pt_uint_t shift)
+{
+    pt_int_t   rc;
+    pt_uint_t  i, s;
+
+    rc = PT_OK;
+
+    for (i = 0; i < 16; i++) {
+        s = (shift > 8) ? 8 : shift;
+        shift -= s;
+
+        cidr->mask6[i] = (u_char) (0xffu << (8 - s));
+
+        if (cidr->addr6[i] & ~cidr->mask6[i]) {
+            rc = PT_DONE;
+            cidr->addr6[i] &= cidr->mask6[i];
+        }
+    }
+
+    return rc;
+}
+
+/* "ADDRESS" or "ADDRESS/BITS", IPv4 or IPv6 (pt_inet.h). */
+pt_int_t
+pt_ptocidr(pt_str_t *text, pt_cidr_t *cidr)
+{
+    u_char    *slash, *last;
+    size_t     len;
+    pt_int_t   shift;
+
+    last = text->data + text->len;
+    slash = pt_strlchr(text->data, last, '/');
+    len = (slash ? slash : last) - text->data;
+
+    cidr->addr = pt_inet_addr(text->data, len);
+
+    if (cidr->addr != INADDR_NONE) {
+        cidr->family = AF_INET;
+        cidr->mask = 0xffffffff;
+
+    } else if (pt_inet6_addr(text->data, len, cidr->addr6) == PT_OK) {
+        cidr->family = AF_INET6;
+        pt_memset(cidr->mask6, 0xff, 16);
+
+    } else {
+        return PT_ERROR;
+    }
+
+    if (slash == NULL) {
+        return PT_OK;
+    }
+
+    shift = pt_atoi(slash + 1, last - slash - 1);
+
+    if (shift == PT_ERROR || shift > ((cidr->family == AF_INET) ? 32 : 128)) {
+        return PT_ERROR;
+    }
+
+    if (cidr->family == AF_INET6) {
+        return pt_cidr_mask6(cidr, (pt_uint_t) shift);
+    }
+
+    /* a shift by 32 is undefined in C: /0 is the empty mask */
+    cidr->mask = shift ? htonl((uint32_t) (0xffffffffu << (32 - shift))) : 0;
+
+    if ((cidr->addr & cidr->mask) == cidr->addr) {
+        return PT_OK;
+    }
+
+    cidr->addr &= cidr->mask;
+
+    return PT_DONE;
+}

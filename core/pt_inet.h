@@ -64,4 +64,21 @@ in_port_t pt_inet_get_port(struct sockaddr *sa);
 void pt_inet_set_port(struct sockaddr *sa, in_port_t port);
 pt_uint_t pt_inet_wildcard(struct sockaddr *sa);
 
+/* A parsed "ADDRESS" or "ADDRESS/BITS" (allow, deny, geo). */
+typedef struct {
+    int                 family;     /* AF_INET, AF_INET6 */
+    in_addr_t           addr;       /* network order */
+    in_addr_t           mask;
+    u_char              addr6[16];
+    u_char              mask6[16];
+} pt_cidr_t;
+
+/* nginx's ngx_inet_addr(): a dotted quad in network order, or INADDR_NONE
+ * (also for 255.255.255.255, as in nginx). */
+in_addr_t pt_inet_addr(u_char *text, size_t len);
+/* nginx's ngx_ptocidr(): PT_OK, PT_DONE (host bits were set and are now
+ * cleared: nginx warns), or PT_ERROR (not an IPv4 or IPv6 address, or a
+ * bad prefix length). */
+pt_int_t pt_ptocidr(pt_str_t *text, pt_cidr_t *cidr);
+
 #endif /* PT_INET_H */
