@@ -567,3 +567,87 @@ pt_hash_strlow(u_char *dst, u_char *src, size_t n)
 
     return key;
 }
+
+/* The value of a base64 character, or 0xff outside the alphabet. */
+static u_char
+pt_base64_value(u_char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+') {
+        return 62;
+    }
+    if (c == '/') {
+        return 63;
+    }
+    return 0xff;
+}
+
+pt_int_t
+pt_decode_base64(pt_str_t *dst, pt_str_t *src)
+{
+    u_char    *s, *d, v;
+    size_t     n, i, pad;
+    uint32_t   acc;
+
+    s = src->data;
+
+    for (n = 0; n < src->len && s[n] != '='; n++) {
+        if (pt_base64_value(s[n]) == 0xff) {
+            return PT_ERROR;
+        }
+    }
+
+    /* one character left over carries fewer than 8 bits */
+    if (n % 4 == 1) {
+        return PT_ERROR;
+    }
+
+    pad = src->len - n;
+
+    if (pad) {
+        /* exactly the padding that ends the last quantum, then the end */
+        if ((n + pad) % 4 != 0 || pad != (4 - n % 4) % 4) {
+            return PT_ERROR;
+        }
+        for (i = n; i < src->len; i++) {
+            if (s[i] != '=') {
+                return PT_ERROR;
+            }
+        }
+    }
+
+    d = dst->data;
+    acc = 0;
+
+    for (i = 0; i < n; i++) {
+        v = pt_base64_value(s[i]);
+        acc = (acc << 6) | v;
+
+        if (i % 4 == 3) {
+            *d++ = (u_char) (acc >> 16);
+            *d++ = (u_char) (acc >> 8);
+            *d++ = (u_char) acc;
+            acc = 0;
+        }
+    }
+
+    if (n % 4 == 2) {
+        *d++ = (u_char) (acc >> 4);
+
+    } else if (n % 4 == 3) {
+        *d++ = (u_char) (acc >> 10);
+        *d++ = (u_char) (acc >> 2);
+    }
+
+    dst->len = d - dst->data;
+
+    return PT_OK;
+}

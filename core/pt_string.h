@@ -94,6 +94,14 @@ u_char *pt_uint_to_str(u_char *dst, uint64_t value);
 /* The same in lowercase hexadecimal, no prefix (at most 16 digits). */
 u_char *pt_uint_to_hex(u_char *dst, uint64_t value);
 
+/* Base64 (RFC 4648, the standard alphabet).  The decoder is strict: only
+ * alphabet characters, then at most the padding that completes the last
+ * quantum and nothing after it; missing padding is accepted, as nginx
+ * does (a lone final character is not).  PT_OK or PT_ERROR; dst->data
+ * must hold pt_base64_decoded_length(src->len) bytes. */
+#define pt_base64_decoded_length(len)  (((len) + 3) / 4 * 3)
+pt_int_t pt_decode_base64(pt_str_t *dst, pt_str_t *src);
+
 #define pt_hash(key, c)  ((pt_uint_t) (key) * 31 + (c))
 pt_uint_t pt_hash_key(u_char *data, size_t len);
 pt_uint_t pt_hash_key_lc(u_char *data, size_t len);

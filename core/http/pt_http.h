@@ -97,6 +97,14 @@ void pt_http_process_request_line(pt_event_t *rev);
 /* Sets r->headers_in.msie6 and .safari from the User-Agent (on demand). */
 void pt_http_detect_browser(pt_http_request_t *r);
 
+/* ---- pt_http_auth_basic_user.c: the Basic credentials ---- */
+
+/* Decodes "Authorization: Basic ..." once per request into
+ * r->headers_in.user and .passwd (NUL-terminated, user followed by its
+ * ':').  PT_OK; PT_DECLINED when there are none or they are malformed;
+ * PT_ERROR (no memory).  $remote_user and auth_basic use it. */
+pt_int_t pt_http_auth_basic_user(pt_http_request_t *r);
+
 /* ---- pt_http_request_body.c ---- */
 
 /* Reads the request body for a handler; see pt_http_request_body_t in

@@ -982,8 +982,21 @@ static pt_int_t
 pt_http_variable_remote_user(pt_http_request_t *r, pt_http_variable_value_t *v,
     uintptr_t data)
 {
-    /* basic auth arrives with the auth modules */
-    return pt_http_variable_not_found(v);
+    pt_int_t  rc;
+
+    rc = pt_http_auth_basic_user(r);
+
+    if (rc == PT_DECLINED) {
+        return pt_http_variable_not_found(v);
+    }
+
+    if (rc == PT_ERROR) {
+        return PT_ERROR;
+    }
+
+    pt_http_variable_set(v, r->headers_in.user.data, r->headers_in.user.len);
+
+    return PT_OK;
 }
 
 static pt_int_t
