@@ -103,6 +103,17 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_8081%%/r/;
             proxy_redirect http://backend.example/ http://$host/front/;
         }
+        location /redir-re/ {
+            proxy_pass http://127.0.0.1:%%PORT_8081%%/r/;
+            proxy_redirect ~^http://127\.0\.0\.1:\d+/r/(.*)$ http://$host/re/$1;
+            proxy_redirect ~*^HTTP://BACKEND\.example/(?<rest>.*)$ http://$host/ci/$rest;
+        }
+        location /redir-first/ {
+            proxy_pass http://127.0.0.1:%%PORT_8081%%/r/;
+            proxy_redirect ~/r/ http://first.example/;
+            proxy_redirect ~^http://127 http://second.example/;
+            proxy_redirect ~^http://backend\.EXAMPLE/ /never/;
+        }
         location /group/ {
             proxy_pass http://backend;
         }
@@ -157,7 +168,7 @@ $t->wait_for_port($t->port(8081));
 for (1 .. 50) { last if -S $t->testdir . '/backend.sock'; select undef, undef, undef, 0.1 }
 
 $t->run;
-$t->plan(56);
+$t->plan(60);
 
 sub get {
     my ($path, %o) = @_;
@@ -295,6 +306,16 @@ is($p->{header}{location}, 'http://127.0.0.1:' . $t->port(8081) . '/r/there',
 
 $p = get('/redir-rule/a', host => 'front.example');
 is($p->{header}{refresh}, '3; url=http://front.example/front/x', 'proxy_redirect FROM TO on Refresh');
+
+$p = get('/redir-re/a', host => 'front.example');
+is($p->{header}{location}, 'http://front.example/re/there',
+   'proxy_redirect ~regex: the whole value replaced, with a capture and a variable');
+is($p->{header}{refresh}, '3; url=http://front.example/ci/x',
+   'proxy_redirect ~*regex on Refresh, with a named capture');
+
+$p = get('/redir-first/a');
+is($p->{header}{location}, 'http://first.example/', 'proxy_redirect: the first matching rule wins');
+is($p->{header}{refresh}, '3; url=http://backend.example/x', 'proxy_redirect ~ is case-sensitive');
 
 ###############################################################################
 # the seed config

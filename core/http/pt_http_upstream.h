@@ -231,6 +231,8 @@ typedef struct {
 
     pt_http_upstream_local_t   *local;          /* proxy_bind; NULL: off */
     pt_flag_t                   socket_keepalive;
+
+    size_t                      limit_rate;     /* proxy_limit_rate; 0: none */
 } pt_http_upstream_conf_t;
 
 /* proxy_bind address [transparent] | off (pt_http_upstream_bind.c):
@@ -340,6 +342,10 @@ struct pt_http_upstream_s {
      * changed, PT_DECLINED when not, PT_ERROR. */
     pt_int_t                      (*rewrite_redirect)(pt_http_request_t *r,
                                       pt_http_header_t *h, size_t prefix);
+    /* Rewrites a Set-Cookie value (proxy_cookie_domain, _path, _flags);
+     * PT_OK when it changed, PT_DECLINED when not, PT_ERROR. */
+    pt_int_t                      (*rewrite_cookie)(pt_http_request_t *r,
+                                      pt_http_header_t *h);
 
     pt_str_t                        schema;     /* "http://" */
     pt_str_t                        uri;        /* for "upstream:" in logs */
@@ -402,6 +408,14 @@ void pt_http_upstream_close_peer_connection(pt_http_request_t *r,
 /* Copies the parsed head into r->headers_out.  PT_OK or an HTTP status. */
 pt_int_t pt_http_upstream_process_headers(pt_http_request_t *r,
     pt_http_upstream_t *u);
+/* Copies one field of the upstream's head into headers_out, as the
+ * header table says (not copied, copied, or by its handler).  PT_OK or
+ * PT_ERROR. */
+pt_int_t pt_http_upstream_copy_one(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_header_t *h);
+/* The X-Accel-* fields (pt_http_upstream_xaccel.c): PT_OK to go on with
+ * the head, PT_DONE when X-Accel-Redirect took r elsewhere. */
+pt_int_t pt_http_upstream_x_accel(pt_http_request_t *r, pt_http_upstream_t *u);
 /* Sends the header to the client and starts forwarding the body. */
 void pt_http_upstream_send_response(pt_http_request_t *r, pt_http_upstream_t *u);
 /* More of a streamed request body arrived: send it on. */

@@ -44,6 +44,9 @@ struct pt_http_upstream_pipe_s {
 
     pt_buf_t                *to_upstream;   /* tunnel: client -> upstream */
 
+    time_t                   start_sec;     /* proxy_limit_rate: since when */
+    off_t                    read_length;   /* and how much was read */
+
     unsigned                 upstream_done:1;   /* the body ended as framed */
     unsigned                 upstream_eof:1;
     unsigned                 upstream_error:1;
@@ -131,6 +134,19 @@ pt_http_upstream_create_pipe(pt_http_request_t *r, pt_http_upstream_t *u)
 void
 pt_http_upstream_pipe_done(pt_http_request_t *r, pt_http_upstream_t *u)
 {
+    pt_event_t  *rev;
+
+    /* a proxy_limit_rate pause ends with the body: a cached connection
+     * must not come back paused */
+    if (u->peer.connection && u->peer.connection->read->delayed) {
+        rev = u->peer.connection->read;
+        rev->delayed = 0;
+
+        if (rev->timer_set) {
+            pt_event_del_timer(rev);
+        }
+    }
+
     /* the temp file stays open until the request ends: the write filter
      * may still send from it (a pool cleanup closes it) */
 }
@@ -162,6 +178,11 @@ pt_http_upstream_client_timer(pt_http_request_t *r)
 
     c = r->connection;
 
+    if (c->write->delayed) {
+        /* a limit_rate pause: its timer lets the writing go on */
+        return;
+    }
+
     if (c->buffered) {
         clcf = pt_http_get_module_loc_conf(r, pt_http_core_module);
         pt_event_add_timer(c->write, clcf->send_timeout);
@@ -183,6 +204,18 @@ pt_http_upstream_body_timeouts(pt_http_request_t *r, pt_http_upstream_t *u,
 
     c = r->connection;
     uc = u->peer.connection;
+
+    if (from_upstream && uc->read->timedout && uc->read->delayed) {
+        /* the end of a proxy_limit_rate pause, not a timeout */
+        uc->read->timedout = 0;
+        uc->read->delayed = 0;
+    }
+
+    if (!from_upstream && c->write->timedout && c->write->delayed) {
+        /* the end of a limit_rate pause */
+        c->write->timedout = 0;
+        c->write->delayed = 0;
+    }
 
     if (from_upstream && uc->read->timedout) {
         uc->read->timedout = 0;
@@ -215,7 +248,10 @@ pt_http_upstream_body_wait(pt_http_request_t *r, pt_http_upstream_t *u,
 
     uc = u->peer.connection;
 
-    if (room) {
+    if (uc->read->delayed) {
+        /* a proxy_limit_rate pause: its timer resumes the reading */
+
+    } else if (room) {
         pt_event_add_timer(uc->read, u->conf->read_timeout);
 
         if (pt_handle_read_event(uc->read, 0) != PT_OK) {
@@ -292,6 +328,9 @@ pt_http_upstream_send_response(pt_http_request_t *r, pt_http_upstream_t *u)
     if (pt_http_upstream_preread(r, u, b) != PT_OK) {
         p->upstream_error = 1;
     }
+
+    p->start_sec = pt_time();
+    p->read_length = b->last - b->pos;
 
     if (u->length == 0) {
         p->upstream_done = 1;
@@ -564,12 +603,65 @@ pt_http_upstream_spill(pt_http_request_t *r, pt_http_upstream_t *u,
     return freed;
 }
 
+/*
+ * proxy_limit_rate, as nginx's event pipe: how much may be read now, with
+ * the average since the body began under the rate (0: no limit), or -1
+ * while reading is paused (read->delayed, until the timer).
+ */
+static off_t
+pt_http_upstream_read_limit(pt_http_upstream_t *u, pt_http_upstream_pipe_t *p)
+{
+    off_t        limit, rate;
+    pt_event_t  *rev;
+
+    rate = (off_t) u->conf->limit_rate;
+    rev = u->peer.connection->read;
+
+    if (rate == 0) {
+        return 0;
+    }
+
+    if (rev->delayed) {
+        return -1;
+    }
+
+    limit = rate * (pt_time() - p->start_sec + 1) - p->read_length;
+
+    if (limit > 0) {
+        return limit;
+    }
+
+    rev->delayed = 1;
+    pt_event_add_timer(rev, (pt_msec_t) (-limit * 1000 / rate + 1));
+
+    return -1;
+}
+
+/* After a read of n bytes under proxy_limit_rate: pause as long as they
+ * take at the rate. */
+static void
+pt_http_upstream_read_delay(pt_http_upstream_t *u, ssize_t n)
+{
+    pt_msec_t    delay;
+    pt_event_t  *rev;
+
+    delay = (pt_msec_t) ((off_t) n * 1000 / (off_t) u->conf->limit_rate);
+
+    if (delay > 0) {
+        rev = u->peer.connection->read;
+        rev->delayed = 1;
+        pt_event_add_timer(rev, delay);
+    }
+}
+
 /* Reads from the upstream while it has bytes and a buffer is there.
  * Returns 1 when something was read. */
 static pt_uint_t
 pt_http_upstream_read_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
     pt_http_upstream_pipe_t *p)
 {
+    off_t             limit;
+    size_t            size;
     ssize_t           n;
     u_char           *start;
     pt_buf_t         *b;
@@ -606,7 +698,19 @@ pt_http_upstream_read_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
             p->read = b;
         }
 
-        n = uc->recv(uc, b->last, b->end - b->last);
+        limit = pt_http_upstream_read_limit(u, p);
+
+        if (limit < 0) {
+            break;
+        }
+
+        size = b->end - b->last;
+
+        if (limit && (off_t) size > limit) {
+            size = (size_t) limit;
+        }
+
+        n = uc->recv(uc, b->last, size);
 
         if (n == PT_AGAIN) {
             break;
@@ -624,6 +728,7 @@ pt_http_upstream_read_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
         }
 
         u->state->bytes_received += n;
+        p->read_length += n;
 
         start = b->last;
         b->last += n;
@@ -638,6 +743,11 @@ pt_http_upstream_read_buffered(pt_http_request_t *r, pt_http_upstream_t *u,
 
         if (u->length == 0) {
             p->upstream_done = 1;
+            break;
+        }
+
+        if (u->conf->limit_rate) {
+            pt_http_upstream_read_delay(u, n);
         }
     }
 

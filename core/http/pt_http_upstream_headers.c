@@ -18,7 +18,8 @@
  * also its time, Content-Type its type and charset), so the header filter
  * does not add a second one.  Location and Refresh go through
  * proxy_redirect; only a Location it rewrote is made absolute by the
- * header filter, as nginx does.
+ * header filter, as nginx does.  Set-Cookie goes through the
+ * proxy_cookie_* rules (u->rewrite_cookie).
  */
 
 #include "pt_http.h"
@@ -45,6 +46,8 @@ static pt_int_t pt_http_upstream_copy_refresh(pt_http_request_t *r,
     pt_http_upstream_t *u, pt_http_header_t *h);
 static pt_int_t pt_http_upstream_copy_upgrade(pt_http_request_t *r,
     pt_http_upstream_t *u, pt_http_header_t *h);
+static pt_int_t pt_http_upstream_copy_set_cookie(pt_http_request_t *r,
+    pt_http_upstream_t *u, pt_http_header_t *h);
 
 #define pt_http_ho(field)  offsetof(pt_http_headers_out_t, field)
 
@@ -61,6 +64,7 @@ static pt_http_upstream_header_t  pt_http_upstream_headers[] = {
     { pt_string("last-modified"), 0, pt_http_upstream_copy_last_modified, 0 },
     { pt_string("location"), 0, pt_http_upstream_copy_location, 0 },
     { pt_string("refresh"), 0, pt_http_upstream_copy_refresh, 0 },
+    { pt_string("set-cookie"), 0, pt_http_upstream_copy_set_cookie, 0 },
     { pt_string("server"), 0, pt_http_upstream_copy_header, pt_http_ho(server) },
     { pt_string("date"), 0, pt_http_upstream_copy_header, pt_http_ho(date) },
     { pt_string("etag"), 0, pt_http_upstream_copy_header, pt_http_ho(etag) },
@@ -179,14 +183,52 @@ pt_http_upstream_x_accel_buffering(pt_http_upstream_t *u)
 }
 
 pt_int_t
+pt_http_upstream_copy_one(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_header_t *h)
+{
+    pt_http_header_t           **ph;
+    pt_http_upstream_header_t   *hh;
+
+    hh = pt_http_upstream_header_find(h);
+
+    if (hh == NULL) {
+        return pt_http_upstream_copy_header(r, u, h);
+    }
+
+    if (hh->handler == NULL) {
+        return PT_OK;
+    }
+
+    if (hh->offset == 0) {
+        return hh->handler(r, u, h);
+    }
+
+    if (pt_http_upstream_copy_header(r, u, h) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    ph = (pt_http_header_t **) ((char *) &r->headers_out + hh->offset);
+
+    if (*ph == NULL) {
+        *ph = pt_http_upstream_last_out(r);
+    }
+
+    return PT_OK;
+}
+
+pt_int_t
 pt_http_upstream_process_headers(pt_http_request_t *r, pt_http_upstream_t *u)
 {
-    pt_uint_t                   i;
-    pt_list_part_t             *part;
-    pt_http_header_t           *h, **ph;
-    pt_http_upstream_header_t  *hh;
+    pt_uint_t          i;
+    pt_list_part_t    *part;
+    pt_http_header_t  *h;
 
     u->state->status = u->headers_in.status_n;
+
+    /* X-Accel-Redirect: the head is not the client's (r is redirected) */
+    if (pt_http_upstream_x_accel(r, u) != PT_OK) {
+        return PT_DONE;
+    }
 
     r->headers_out.status = u->headers_in.status_n;
     r->headers_out.status_line = u->headers_in.status_line;
@@ -213,33 +255,7 @@ pt_http_upstream_process_headers(pt_http_request_t *r, pt_http_upstream_t *u)
             continue;
         }
 
-        hh = pt_http_upstream_header_find(&h[i]);
-
-        if (hh == NULL) {
-            if (pt_http_upstream_copy_header(r, u, &h[i]) != PT_OK) {
-                goto failed;
-            }
-            continue;
-        }
-
-        if (hh->handler == NULL) {
-            continue;
-        }
-
-        if (hh->offset) {
-            if (pt_http_upstream_copy_header(r, u, &h[i]) != PT_OK) {
-                goto failed;
-            }
-
-            ph = (pt_http_header_t **) ((char *) &r->headers_out + hh->offset);
-
-            if (*ph == NULL) {
-                *ph = pt_http_upstream_last_out(r);
-            }
-            continue;
-        }
-
-        if (hh->handler(r, u, &h[i]) != PT_OK) {
+        if (pt_http_upstream_copy_one(r, u, &h[i]) != PT_OK) {
             goto failed;
         }
     }
@@ -392,6 +408,23 @@ pt_http_upstream_copy_refresh(pt_http_request_t *r, pt_http_upstream_t *u,
     }
 
     return u->rewrite_redirect(r, ho, p + 4 - ho->value.data) == PT_ERROR
+           ? PT_ERROR : PT_OK;
+}
+
+/* Set-Cookie: each one through proxy_cookie_domain/_path/_flags. */
+static pt_int_t
+pt_http_upstream_copy_set_cookie(pt_http_request_t *r, pt_http_upstream_t *u,
+    pt_http_header_t *h)
+{
+    if (pt_http_upstream_copy_header(r, u, h) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    if (u->rewrite_cookie == NULL) {
+        return PT_OK;
+    }
+
+    return u->rewrite_cookie(r, pt_http_upstream_last_out(r)) == PT_ERROR
            ? PT_ERROR : PT_OK;
 }
 

@@ -8,7 +8,10 @@
  *                             (nginx's URI rules), header fields, body
  *   pt_http_proxy_response.c  the upstream's head, parsed strictly, and
  *                             the body framings (length, chunked, close)
- *   pt_http_proxy_redirect.c  proxy_redirect
+ *   pt_http_proxy_redirect.c  proxy_redirect, and the rewrite rules it
+ *                             shares with proxy_cookie_domain/_path
+ *   pt_http_proxy_cookie.c    proxy_cookie_domain, proxy_cookie_path,
+ *                             proxy_cookie_flags
  */
 
 #ifndef PT_HTTP_PROXY_H
@@ -32,10 +35,14 @@ typedef struct {
     pt_http_complex_value_t     value;
 } pt_http_proxy_header_t;
 
-/* One proxy_redirect rule. */
+/* One proxy_redirect, proxy_cookie_domain or proxy_cookie_path rule: a
+ * prefix (a whole domain, for domain) or a "~" regex, which replaces the
+ * whole value. */
 typedef struct {
     pt_http_complex_value_t     pattern;
     pt_http_complex_value_t     replacement;
+    pt_http_regex_t            *regex;          /* "~", "~*": not pattern */
+    unsigned                    domain:1;       /* proxy_cookie_domain */
 } pt_http_proxy_rewrite_t;
 
 typedef struct {
@@ -58,6 +65,11 @@ typedef struct {
 
     pt_flag_t                   redirect;       /* "default" or rules */
     pt_array_t                 *redirects;      /* of pt_http_proxy_rewrite_t */
+
+    /* NULL: off or none; PT_CONF_UNSET_PTR while unset */
+    pt_array_t                 *cookie_domains; /* of pt_http_proxy_rewrite_t */
+    pt_array_t                 *cookie_paths;   /* of pt_http_proxy_rewrite_t */
+    pt_array_t                 *cookie_flags;   /* pt_http_proxy_cookie.c */
 
     /* accepted for nginx configs: the proxy_set_header list is short and
      * scanned, not hashed; SO_SNDLOWAT does nothing on Linux */
@@ -99,6 +111,24 @@ pt_int_t pt_http_proxy_redirect_merge(pt_conf_t *cf, pt_http_proxy_loc_conf_t *c
     pt_http_proxy_loc_conf_t *prev);
 pt_int_t pt_http_proxy_rewrite_redirect(pt_http_request_t *r, pt_http_header_t *h,
     size_t prefix);
+
+/* The rules shared by proxy_redirect and proxy_cookie_domain/_path. */
+pt_http_proxy_rewrite_t *pt_http_proxy_rewrite_add(pt_conf_t *cf, pt_array_t **rules);
+pt_int_t pt_http_proxy_rewrite_compile(pt_conf_t *cf, pt_str_t *value,
+    pt_http_complex_value_t *cv);
+pt_int_t pt_http_proxy_rewrite_regex(pt_conf_t *cf, pt_http_proxy_rewrite_t *pr,
+    pt_str_t *regex, pt_uint_t caseless);
+/* The first rule that matches value after prefix rewrites it: PT_OK, or
+ * PT_DECLINED (none matched), PT_ERROR. */
+pt_int_t pt_http_proxy_rewrite_value(pt_http_request_t *r, pt_array_t *rules,
+    pt_str_t *value, size_t prefix);
+
+char *pt_http_proxy_cookie_domain(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+char *pt_http_proxy_cookie_path(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+char *pt_http_proxy_cookie_flags(pt_conf_t *cf, pt_command_t *cmd, void *conf);
+void pt_http_proxy_cookie_merge(pt_http_proxy_loc_conf_t *conf,
+    pt_http_proxy_loc_conf_t *prev);
+pt_int_t pt_http_proxy_rewrite_cookie(pt_http_request_t *r, pt_http_header_t *h);
 
 extern pt_module_t  pt_http_proxy_module;
 

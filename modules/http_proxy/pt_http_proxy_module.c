@@ -65,6 +65,18 @@ static pt_command_t  pt_http_proxy_commands[] = {
       PT_HTTP_PROXY_ALL|PT_CONF_TAKE12,
       pt_http_proxy_redirect, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
 
+    { pt_string("proxy_cookie_domain"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE12,
+      pt_http_proxy_cookie_domain, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("proxy_cookie_path"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE12,
+      pt_http_proxy_cookie_path, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { pt_string("proxy_cookie_flags"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE1234,
+      pt_http_proxy_cookie_flags, PT_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
     { pt_string("proxy_set_header"),
       PT_HTTP_PROXY_ALL|PT_CONF_TAKE2,
       pt_conf_set_keyval_slot, PT_HTTP_LOC_CONF_OFFSET,
@@ -198,6 +210,11 @@ static pt_command_t  pt_http_proxy_commands[] = {
       pt_conf_set_flag_slot, PT_HTTP_LOC_CONF_OFFSET,
       pt_proxy_uoff(socket_keepalive), NULL },
 
+    { pt_string("proxy_limit_rate"),
+      PT_HTTP_PROXY_ALL|PT_CONF_TAKE1,
+      pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
+      pt_proxy_uoff(limit_rate), NULL },
+
     { pt_string("proxy_send_lowat"),
       PT_HTTP_PROXY_ALL|PT_CONF_TAKE1,
       pt_conf_set_size_slot, PT_HTTP_LOC_CONF_OFFSET,
@@ -283,6 +300,10 @@ pt_http_proxy_handler(pt_http_request_t *r)
 
     if (plcf->redirects) {
         u->rewrite_redirect = pt_http_proxy_rewrite_redirect;
+    }
+
+    if (plcf->cookie_domains || plcf->cookie_paths || plcf->cookie_flags) {
+        u->rewrite_cookie = pt_http_proxy_rewrite_cookie;
     }
 
     if (!plcf->upstream.pass_request_body || plcf->body_set) {
@@ -498,6 +519,7 @@ pt_http_proxy_create_loc_conf(pt_conf_t *cf)
     conf->upstream.pass_headers = PT_CONF_UNSET_PTR;
     conf->upstream.local = PT_CONF_UNSET_PTR;
     conf->upstream.socket_keepalive = PT_CONF_UNSET;
+    conf->upstream.limit_rate = PT_CONF_UNSET_SIZE;
 
     conf->headers_hash_max_size = PT_CONF_UNSET_UINT;
     conf->headers_hash_bucket_size = PT_CONF_UNSET_UINT;
@@ -511,6 +533,9 @@ pt_http_proxy_create_loc_conf(pt_conf_t *cf)
     conf->http_version = PT_CONF_UNSET_UINT;
 
     conf->redirect = PT_CONF_UNSET;
+    conf->cookie_domains = PT_CONF_UNSET_PTR;
+    conf->cookie_paths = PT_CONF_UNSET_PTR;
+    conf->cookie_flags = PT_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -656,6 +681,8 @@ pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     pt_conf_merge_ptr_value(conf->upstream.local, prev->upstream.local, NULL);
     pt_conf_merge_value(conf->upstream.socket_keepalive,
                         prev->upstream.socket_keepalive, 0);
+    pt_conf_merge_size_value(conf->upstream.limit_rate,
+                             prev->upstream.limit_rate, 0);
     pt_conf_merge_uint_value(conf->headers_hash_max_size,
                              prev->headers_hash_max_size, 512);
     pt_conf_merge_uint_value(conf->headers_hash_bucket_size,
@@ -672,6 +699,8 @@ pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *child)
     if (pt_http_proxy_redirect_merge(cf, conf, prev) != PT_OK) {
         return PT_CONF_ERROR;
     }
+
+    pt_http_proxy_cookie_merge(conf, prev);
 
     if (conf->headers_source == PT_CONF_UNSET_PTR) {
         /* none at this level: the parent's list, as nginx */

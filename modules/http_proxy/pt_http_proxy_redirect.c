@@ -1,22 +1,26 @@
 /*
  * pt_http_proxy_redirect.c: proxy_redirect, the rewriting of the Location
- * and Refresh fields of upstream responses.
+ * and Refresh fields of upstream responses, and the rewrite rules it
+ * shares with proxy_cookie_domain and proxy_cookie_path.
  *
  *   proxy_redirect default;        (the default) proxy_pass's URL is
  *                                  replaced by the location's prefix
  *   proxy_redirect off;
  *   proxy_redirect FROM TO;        FROM at the start of the value becomes
  *                                  TO; both may hold variables
+ *   proxy_redirect ~REGEX TO;      a match (~* caseless) replaces the whole
+ *                                  value by TO, which may use the captures
  *
  * Rules are tried in order, the first that matches applies; a level
- * without proxy_redirect inherits its parent's rules.  The comparison is
- * case-sensitive, as nginx's.
+ * without proxy_redirect inherits its parent's rules.  The FROM comparison
+ * is case-sensitive, as nginx's.  A rule costs no allocation unless it
+ * matches (or its FROM holds variables).
  */
 
 #include "pt_http_proxy.h"
 
-static pt_int_t
-pt_http_proxy_compile(pt_conf_t *cf, pt_str_t *value, pt_http_complex_value_t *cv)
+pt_int_t
+pt_http_proxy_rewrite_compile(pt_conf_t *cf, pt_str_t *value, pt_http_complex_value_t *cv)
 {
     pt_http_compile_complex_value_t  ccv;
 
@@ -28,19 +32,20 @@ pt_http_proxy_compile(pt_conf_t *cf, pt_str_t *value, pt_http_complex_value_t *c
     return pt_http_compile_complex_value(&ccv);
 }
 
-static pt_http_proxy_rewrite_t *
-pt_http_proxy_redirect_add(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf)
+/* A new, zeroed rule at the end of *rules (created when NULL or unset). */
+pt_http_proxy_rewrite_t *
+pt_http_proxy_rewrite_add(pt_conf_t *cf, pt_array_t **rules)
 {
     pt_http_proxy_rewrite_t  *pr;
 
-    if (plcf->redirects == NULL) {
-        plcf->redirects = pt_array_create(cf->pool, 1, sizeof(pt_http_proxy_rewrite_t));
-        if (plcf->redirects == NULL) {
+    if (*rules == NULL || *rules == PT_CONF_UNSET_PTR) {
+        *rules = pt_array_create(cf->pool, 1, sizeof(pt_http_proxy_rewrite_t));
+        if (*rules == NULL) {
             return NULL;
         }
     }
 
-    pr = pt_array_push(plcf->redirects);
+    pr = pt_array_push(*rules);
     if (pr == NULL) {
         return NULL;
     }
@@ -48,6 +53,22 @@ pt_http_proxy_redirect_add(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf)
     pt_memzero(pr, sizeof(pt_http_proxy_rewrite_t));
 
     return pr;
+}
+
+/* The "~" form: regex is the pattern without its "~" / "~*". */
+pt_int_t
+pt_http_proxy_rewrite_regex(pt_conf_t *cf, pt_http_proxy_rewrite_t *pr, pt_str_t *regex,
+    pt_uint_t caseless)
+{
+    pt_regex_compile_t  rc;
+
+    pt_memzero(&rc, sizeof(pt_regex_compile_t));
+    rc.pattern = *regex;
+    rc.options = caseless ? PT_REGEX_CASELESS : 0;
+
+    pr->regex = pt_http_regex_compile(cf, &rc);
+
+    return pr->regex ? PT_OK : PT_ERROR;
 }
 
 /* "proxy_redirect default": proxy_pass's URL -> the location's prefix; a
@@ -74,7 +95,7 @@ pt_http_proxy_redirect_default(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf)
         pt_str_set(&to, "/");
     }
 
-    pr = pt_http_proxy_redirect_add(cf, plcf);
+    pr = pt_http_proxy_rewrite_add(cf, &plcf->redirects);
     if (pr == NULL) {
         return PT_ERROR;
     }
@@ -86,17 +107,48 @@ pt_http_proxy_redirect_default(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf)
     return PT_OK;
 }
 
+/* proxy_redirect off | default (one argument). */
+static char *
+pt_http_proxy_redirect_keyword(pt_conf_t *cf, pt_http_proxy_loc_conf_t *plcf,
+    pt_str_t *value)
+{
+    if (pt_str_eq_lit(value, "off")) {
+        if (plcf->redirects) {
+            return "is duplicate";
+        }
+        plcf->redirect = 0;
+        return PT_CONF_OK;
+    }
+
+    if (!pt_str_eq_lit(value, "default")) {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid parameter \"%s\"", value->data);
+        return PT_CONF_ERROR;
+    }
+
+    if (plcf->url_cv) {
+        return "\"default\" cannot be used with \"proxy_pass\" "
+               "directive with variables";
+    }
+
+    if (plcf->url.data == NULL) {
+        return "\"default\" should be placed after the \"proxy_pass\" directive";
+    }
+
+    return pt_http_proxy_redirect_default(cf, plcf) == PT_OK ? PT_CONF_OK : PT_CONF_ERROR;
+}
+
 char *
 pt_http_proxy_redirect(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_proxy_loc_conf_t *plcf = conf;
 
-    pt_str_t                 *value;
+    pt_str_t                 *value, from;
+    pt_uint_t                 caseless;
     pt_http_proxy_rewrite_t  *pr;
 
     if (plcf->redirect == 0) {
-        /* "off" came first at this level */
-        return PT_CONF_OK;
+        /* "off" came first at this level: nginx refuses any other */
+        return "is duplicate";
     }
 
     plcf->redirect = 1;
@@ -104,46 +156,35 @@ pt_http_proxy_redirect(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     if (cf->args->nelts == 2) {
-        if (pt_str_eq_lit(&value[1], "off")) {
-            if (plcf->redirects) {
-                return "is duplicate";
-            }
-            plcf->redirect = 0;
-            plcf->redirects = NULL;
-            return PT_CONF_OK;
-        }
-
-        if (!pt_str_eq_lit(&value[1], "default")) {
-            pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid parameter \"%s\"",
-                              value[1].data);
-            return PT_CONF_ERROR;
-        }
-
-        if (plcf->url_cv) {
-            return "\"default\" cannot be used with \"proxy_pass\" "
-                   "directive with variables";
-        }
-
-        if (plcf->url.data == NULL) {
-            return "\"default\" should be placed after the \"proxy_pass\" directive";
-        }
-
-        return pt_http_proxy_redirect_default(cf, plcf) == PT_OK ? PT_CONF_OK
-                                                                 : PT_CONF_ERROR;
+        return pt_http_proxy_redirect_keyword(cf, plcf, &value[1]);
     }
 
-    if (value[1].len && value[1].data[0] == '~') {
-        return "with a regular expression is not supported";
-    }
-
-    pr = pt_http_proxy_redirect_add(cf, plcf);
+    pr = pt_http_proxy_rewrite_add(cf, &plcf->redirects);
     if (pr == NULL) {
         return PT_CONF_ERROR;
     }
 
-    if (pt_http_proxy_compile(cf, &value[1], &pr->pattern) != PT_OK
-        || pt_http_proxy_compile(cf, &value[2], &pr->replacement) != PT_OK)
-    {
+    from = value[1];
+
+    if (from.len && from.data[0] == '~') {
+        from.data++;
+        from.len--;
+
+        caseless = (from.len && from.data[0] == '*');
+        if (caseless) {
+            from.data++;
+            from.len--;
+        }
+
+        if (pt_http_proxy_rewrite_regex(cf, pr, &from, caseless) != PT_OK) {
+            return PT_CONF_ERROR;
+        }
+
+    } else if (pt_http_proxy_rewrite_compile(cf, &from, &pr->pattern) != PT_OK) {
+        return PT_CONF_ERROR;
+    }
+
+    if (pt_http_proxy_rewrite_compile(cf, &value[2], &pr->replacement) != PT_OK) {
         return PT_CONF_ERROR;
     }
 
@@ -173,15 +214,138 @@ pt_http_proxy_redirect_merge(pt_conf_t *cf, pt_http_proxy_loc_conf_t *conf,
     return PT_OK;
 }
 
+/* value = its first prefix bytes, replacement, then what follows the len
+ * bytes the rule matched; new memory only when the value is not replaced
+ * whole. */
+static pt_int_t
+pt_http_proxy_rewrite_replace(pt_http_request_t *r, pt_str_t *value, size_t prefix,
+    size_t len, pt_str_t *replacement)
+{
+    u_char  *p;
+    size_t   n;
+
+    if (prefix == 0 && len == value->len) {
+        *value = *replacement;
+
+        if (value->data == NULL) {
+            /* an empty TO: still a value, "Domain=" */
+            value->data = (u_char *) "";
+        }
+
+        return PT_OK;
+    }
+
+    n = value->len - len + replacement->len;
+
+    p = pt_pnalloc(r->pool, n);
+    if (p == NULL) {
+        return PT_ERROR;
+    }
+
+    pt_memcpy(p, value->data, prefix);
+
+    if (replacement->len) {
+        /* an empty complex value may have no data at all */
+        pt_memcpy(p + prefix, replacement->data, replacement->len);
+    }
+
+    pt_memcpy(p + prefix + replacement->len, value->data + prefix + len,
+              value->len - prefix - len);
+
+    value->data = p;
+    value->len = n;
+
+    return PT_OK;
+}
+
+/* How many bytes after prefix rule pr matches (*len), or PT_DECLINED.  A
+ * domain matches whole and caseless, a leading dot of the value aside (it
+ * stays); a regex matches the whole rest of the value. */
+static pt_int_t
+pt_http_proxy_rewrite_match(pt_http_request_t *r, pt_http_proxy_rewrite_t *pr,
+    pt_str_t *value, size_t *prefix, size_t *len)
+{
+    u_char    *p;
+    size_t     rest;
+    pt_str_t   s;
+
+    p = value->data + *prefix;
+    rest = value->len - *prefix;
+
+    if (pr->regex) {
+        s.data = p;
+        s.len = rest;
+        *len = rest;
+
+        /* a failed match is logged and counts as none, as nginx */
+        return pt_http_regex_exec(r, pr->regex, &s) == PT_OK ? PT_OK : PT_DECLINED;
+    }
+
+    if (pt_http_complex_value(r, &pr->pattern, &s) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    if (pr->domain) {
+        if (rest && p[0] == '.') {
+            p++;
+            rest--;
+            (*prefix)++;
+        }
+
+        if (s.len != rest || pt_strncasecmp(s.data, p, rest) != 0) {
+            return PT_DECLINED;
+        }
+
+        *len = rest;
+        return PT_OK;
+    }
+
+    if (s.len > rest || (s.len && pt_memcmp(p, s.data, s.len) != 0)) {
+        return PT_DECLINED;
+    }
+
+    *len = s.len;
+
+    return PT_OK;
+}
+
+pt_int_t
+pt_http_proxy_rewrite_value(pt_http_request_t *r, pt_array_t *rules, pt_str_t *value,
+    size_t prefix)
+{
+    size_t                    at, len;
+    pt_int_t                  rc;
+    pt_str_t                  replacement;
+    pt_uint_t                 i;
+    pt_http_proxy_rewrite_t  *pr;
+
+    pr = rules->elts;
+
+    for (i = 0; i < rules->nelts; i++) {
+        at = prefix;
+
+        rc = pt_http_proxy_rewrite_match(r, &pr[i], value, &at, &len);
+
+        if (rc == PT_DECLINED) {
+            continue;
+        }
+
+        if (rc != PT_OK
+            || pt_http_complex_value(r, &pr[i].replacement, &replacement) != PT_OK)
+        {
+            return PT_ERROR;
+        }
+
+        return pt_http_proxy_rewrite_replace(r, value, at, len, &replacement);
+    }
+
+    return PT_DECLINED;
+}
+
 pt_int_t
 pt_http_proxy_rewrite_redirect(pt_http_request_t *r, pt_http_header_t *h,
     size_t prefix)
 {
-    u_char                    *p;
-    size_t                     len;
-    pt_str_t                   pattern, replacement;
-    pt_uint_t                  i;
-    pt_http_proxy_rewrite_t   *pr;
     pt_http_proxy_loc_conf_t  *plcf;
 
     plcf = pt_http_get_module_loc_conf(r, pt_http_proxy_module);
@@ -190,40 +354,5 @@ pt_http_proxy_rewrite_redirect(pt_http_request_t *r, pt_http_header_t *h,
         return PT_DECLINED;
     }
 
-    pr = plcf->redirects->elts;
-    len = h->value.len - prefix;
-
-    for (i = 0; i < plcf->redirects->nelts; i++) {
-
-        if (pt_http_complex_value(r, &pr[i].pattern, &pattern) != PT_OK) {
-            return PT_ERROR;
-        }
-
-        if (pattern.len > len
-            || pt_memcmp(h->value.data + prefix, pattern.data, pattern.len) != 0)
-        {
-            continue;
-        }
-
-        if (pt_http_complex_value(r, &pr[i].replacement, &replacement) != PT_OK) {
-            return PT_ERROR;
-        }
-
-        p = pt_pnalloc(r->pool, h->value.len - pattern.len + replacement.len);
-        if (p == NULL) {
-            return PT_ERROR;
-        }
-
-        pt_memcpy(p, h->value.data, prefix);
-        pt_memcpy(p + prefix, replacement.data, replacement.len);
-        pt_memcpy(p + prefix + replacement.len, h->value.data + prefix + pattern.len,
-                  len - pattern.len);
-
-        h->value.len = h->value.len - pattern.len + replacement.len;
-        h->value.data = p;
-
-        return PT_OK;
-    }
-
-    return PT_DECLINED;
+    return pt_http_proxy_rewrite_value(r, plcf->redirects, &h->value, prefix);
 }
