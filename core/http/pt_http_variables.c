@@ -266,6 +266,21 @@ pt_http_find_variable(pt_array_t *a, pt_str_t *name)
     return NULL;
 }
 
+pt_int_t
+pt_http_variable_arg(pt_conf_t *cf, pt_str_t *arg, pt_str_t *name)
+{
+    if (arg->len == 0 || arg->data[0] != '$') {
+        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid variable name \""
+                          PT_STR_FMT "\"", PT_STR_ARG(*arg));
+        return PT_ERROR;
+    }
+
+    name->data = arg->data + 1;
+    name->len = arg->len - 1;
+
+    return PT_OK;
+}
+
 pt_http_variable_t *
 pt_http_add_variable(pt_conf_t *cf, pt_str_t *name, pt_uint_t flags)
 {

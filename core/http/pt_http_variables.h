@@ -53,6 +53,9 @@ struct pt_http_variable_s {
 /* Defines a variable (or, with PT_HTTP_VAR_PREFIX, a family of them). */
 pt_http_variable_t *pt_http_add_variable(pt_conf_t *cf, pt_str_t *name,
     pt_uint_t flags);
+/* The name of a "$name" directive argument, without its "$"; PT_ERROR,
+ * with nginx's "invalid variable name" logged, when there is no "$". */
+pt_int_t pt_http_variable_arg(pt_conf_t *cf, pt_str_t *arg, pt_str_t *name);
 /* Index for a name used in the config; PT_ERROR on allocation failure. */
 pt_int_t pt_http_get_variable_index(pt_conf_t *cf, pt_str_t *name);
 

@@ -810,14 +810,9 @@ pt_http_map_block(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 
     name = value[2];
 
-    if (name.len == 0 || name.data[0] != '$') {
-        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid variable name \""
-                          PT_STR_FMT "\"", PT_STR_ARG(name));
+    if (pt_http_variable_arg(cf, &name, &name) != PT_OK) {
         return PT_CONF_ERROR;
     }
-
-    name.data++;
-    name.len--;
     map->name = name;
 
     /* "the duplicate ... variable" when a module owns the name */

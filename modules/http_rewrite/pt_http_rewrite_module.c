@@ -409,14 +409,9 @@ pt_http_rewrite_set(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[1].len < 2 || value[1].data[0] != '$') {
-        pt_conf_log_error(PT_LOG_EMERG, cf, 0, "invalid variable name \""
-                          PT_STR_FMT "\"", PT_STR_ARG(value[1]));
+    if (pt_http_variable_arg(cf, &value[1], &name) != PT_OK) {
         return PT_CONF_ERROR;
     }
-
-    name.data = value[1].data + 1;
-    name.len = value[1].len - 1;
 
     /* an existing variable must be changeable ("set $uri" is refused) */
     v = pt_http_add_variable(cf, &name, PT_HTTP_VAR_CHANGEABLE|PT_HTTP_VAR_WEAK);
