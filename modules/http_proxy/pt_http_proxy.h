@@ -114,6 +114,9 @@ pt_int_t pt_http_proxy_rewrite_redirect(pt_http_request_t *r, pt_http_header_t *
 
 /* The rules shared by proxy_redirect and proxy_cookie_domain/_path. */
 pt_http_proxy_rewrite_t *pt_http_proxy_rewrite_add(pt_conf_t *cf, pt_array_t **rules);
+/* A rule's FROM (a "~" or "~*" regex, or a value) and TO. */
+pt_int_t pt_http_proxy_rewrite_set(pt_conf_t *cf, pt_http_proxy_rewrite_t *pr,
+    pt_str_t *from, pt_str_t *to);
 pt_int_t pt_http_proxy_rewrite_compile(pt_conf_t *cf, pt_str_t *value,
     pt_http_complex_value_t *cv);
 pt_int_t pt_http_proxy_rewrite_regex(pt_conf_t *cf, pt_http_proxy_rewrite_t *pr,

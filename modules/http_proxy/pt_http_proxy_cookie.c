@@ -150,8 +150,7 @@ pt_http_proxy_cookie_path(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     pt_http_proxy_loc_conf_t *plcf = conf;
 
     char                     *rv;
-    pt_str_t                 *value, from;
-    pt_uint_t                 caseless;
+    pt_str_t                 *value;
     pt_http_proxy_rewrite_t  *pr;
 
     rv = pt_http_proxy_cookie_rule(cf, &plcf->cookie_paths, &pr);
@@ -160,27 +159,8 @@ pt_http_proxy_cookie_path(pt_conf_t *cf, pt_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
-    from = value[1];
 
-    if (from.len && from.data[0] == '~') {
-        from.data++;
-        from.len--;
-
-        caseless = (from.len && from.data[0] == '*');
-        if (caseless) {
-            from.data++;
-            from.len--;
-        }
-
-        if (pt_http_proxy_rewrite_regex(cf, pr, &from, caseless) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
-
-    } else if (pt_http_proxy_rewrite_compile(cf, &from, &pr->pattern) != PT_OK) {
-        return PT_CONF_ERROR;
-    }
-
-    if (pt_http_proxy_rewrite_compile(cf, &value[2], &pr->replacement) != PT_OK) {
+    if (pt_http_proxy_rewrite_set(cf, pr, &value[1], &value[2]) != PT_OK) {
         return PT_CONF_ERROR;
     }
 

@@ -142,8 +142,7 @@ pt_http_proxy_redirect(pt_conf_t *cf, pt_command_t *cmd, void *conf)
 {
     pt_http_proxy_loc_conf_t *plcf = conf;
 
-    pt_str_t                 *value, from;
-    pt_uint_t                 caseless;
+    pt_str_t                 *value;
     pt_http_proxy_rewrite_t  *pr;
 
     if (plcf->redirect == 0) {
@@ -164,27 +163,7 @@ pt_http_proxy_redirect(pt_conf_t *cf, pt_command_t *cmd, void *conf)
         return PT_CONF_ERROR;
     }
 
-    from = value[1];
-
-    if (from.len && from.data[0] == '~') {
-        from.data++;
-        from.len--;
-
-        caseless = (from.len && from.data[0] == '*');
-        if (caseless) {
-            from.data++;
-            from.len--;
-        }
-
-        if (pt_http_proxy_rewrite_regex(cf, pr, &from, caseless) != PT_OK) {
-            return PT_CONF_ERROR;
-        }
-
-    } else if (pt_http_proxy_rewrite_compile(cf, &from, &pr->pattern) != PT_OK) {
-        return PT_CONF_ERROR;
-    }
-
-    if (pt_http_proxy_rewrite_compile(cf, &value[2], &pr->replacement) != PT_OK) {
+    if (pt_http_proxy_rewrite_set(cf, pr, &value[1], &value[2]) != PT_OK) {
         return PT_CONF_ERROR;
     }
 
@@ -355,4 +334,36 @@ pt_http_proxy_rewrite_redirect(pt_http_request_t *r, pt_http_header_t *h,
     }
 
     return pt_http_proxy_rewrite_value(r, plcf->redirects, &h->value, prefix);
+}
+
+/* FROM and TO of a rule: FROM "~regex" (case-sensitive), "~*regex", or a
+ * complex value; TO a complex value (captures usable with a regex). */
+pt_int_t
+pt_http_proxy_rewrite_set(pt_conf_t *cf, pt_http_proxy_rewrite_t *pr,
+    pt_str_t *from_arg, pt_str_t *to)
+{
+    pt_str_t   from;
+    pt_uint_t  caseless;
+
+    from = *from_arg;
+
+    if (from.len && from.data[0] == '~') {
+        from.data++;
+        from.len--;
+
+        caseless = (from.len && from.data[0] == '*');
+        if (caseless) {
+            from.data++;
+            from.len--;
+        }
+
+        if (pt_http_proxy_rewrite_regex(cf, pr, &from, caseless) != PT_OK) {
+            return PT_ERROR;
+        }
+
+    } else if (pt_http_proxy_rewrite_compile(cf, &from, &pr->pattern) != PT_OK) {
+        return PT_ERROR;
+    }
+
+    return pt_http_proxy_rewrite_compile(cf, to, &pr->replacement);
 }
