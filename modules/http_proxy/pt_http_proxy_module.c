@@ -22,9 +22,7 @@ static char *pt_http_proxy_merge_loc_conf(pt_conf_t *cf, void *parent, void *chi
 static char *pt_http_proxy_pass(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_http_proxy_http_version(pt_conf_t *cf, pt_command_t *cmd, void *conf);
 static char *pt_http_proxy_set_cv(pt_conf_t *cf, pt_command_t *cmd, void *conf);
-static pt_int_t pt_http_proxy_host_variable(pt_http_request_t *r,
-    pt_http_variable_value_t *v, uintptr_t data);
-static pt_int_t pt_http_proxy_port_variable(pt_http_request_t *r,
+static pt_int_t pt_http_proxy_vars_variable(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
 static pt_int_t pt_http_proxy_add_x_forwarded_for_variable(pt_http_request_t *r,
     pt_http_variable_value_t *v, uintptr_t data);
@@ -363,13 +361,16 @@ pt_http_proxy_body_handler(pt_http_request_t *r)
 typedef struct {
     const char               *name;
     pt_http_get_variable_pt   get;
+    uintptr_t                 data;
 } pt_http_proxy_var_t;
 
 static pt_http_proxy_var_t  pt_http_proxy_vars[] = {
-    { "proxy_host", pt_http_proxy_host_variable },
-    { "proxy_port", pt_http_proxy_port_variable },
-    { "proxy_add_x_forwarded_for", pt_http_proxy_add_x_forwarded_for_variable },
-    { NULL, NULL }
+    { "proxy_host", pt_http_proxy_vars_variable,
+      offsetof(pt_http_proxy_vars_t, host_header) },
+    { "proxy_port", pt_http_proxy_vars_variable,
+      offsetof(pt_http_proxy_vars_t, port) },
+    { "proxy_add_x_forwarded_for", pt_http_proxy_add_x_forwarded_for_variable, 0 },
+    { NULL, NULL, 0 }
 };
 
 static pt_int_t
@@ -389,6 +390,7 @@ pt_http_proxy_preconfiguration(pt_conf_t *cf)
         }
 
         var->get_handler = v->get;
+        var->data = v->data;
     }
 
     return PT_OK;
@@ -406,8 +408,10 @@ pt_http_proxy_var_set(pt_http_variable_value_t *v, pt_str_t *s)
     return PT_OK;
 }
 
+/* $proxy_host and $proxy_port: data is the field's offset in the
+ * request's pt_http_proxy_vars_t. */
 static pt_int_t
-pt_http_proxy_host_variable(pt_http_request_t *r, pt_http_variable_value_t *v,
+pt_http_proxy_vars_variable(pt_http_request_t *r, pt_http_variable_value_t *v,
     uintptr_t data)
 {
     pt_http_proxy_ctx_t  *ctx;
@@ -419,23 +423,7 @@ pt_http_proxy_host_variable(pt_http_request_t *r, pt_http_variable_value_t *v,
         return PT_OK;
     }
 
-    return pt_http_proxy_var_set(v, &ctx->vars.host_header);
-}
-
-static pt_int_t
-pt_http_proxy_port_variable(pt_http_request_t *r, pt_http_variable_value_t *v,
-    uintptr_t data)
-{
-    pt_http_proxy_ctx_t  *ctx;
-
-    ctx = pt_http_get_module_ctx(r, pt_http_proxy_module);
-
-    if (ctx == NULL) {
-        v->not_found = 1;
-        return PT_OK;
-    }
-
-    return pt_http_proxy_var_set(v, &ctx->vars.port);
+    return pt_http_proxy_var_set(v, (pt_str_t *) ((u_char *) &ctx->vars + data));
 }
 
 /* The client's X-Forwarded-For values, then $remote_addr. */
